@@ -1,0 +1,37 @@
+"""openha: how highly available platforms behave before you build them.
+
+Quorum systems (availability, latency), with protocol simulation, availability
+models and reports built on the same foundations. See the README for a tour.
+"""
+
+from openha import data, dist
+from openha.errors import OpenHAError
+from openha.quorum import (
+    Availability,
+    FailureModel,
+    LatencyDistribution,
+    Node,
+    QuorumSystem,
+    choose,
+    majority,
+    weighted,
+)
+from openha.warmup import warmup
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Availability",
+    "FailureModel",
+    "LatencyDistribution",
+    "Node",
+    "OpenHAError",
+    "QuorumSystem",
+    "__version__",
+    "choose",
+    "data",
+    "dist",
+    "majority",
+    "warmup",
+    "weighted",
+]
