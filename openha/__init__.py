@@ -16,6 +16,7 @@ from openha.quorum import (
     majority,
     weighted,
 )
+from openha.report import report
 from openha.warmup import warmup
 
 __version__ = "0.1.0"
@@ -32,6 +33,7 @@ __all__ = [
     "data",
     "dist",
     "majority",
+    "report",
     "warmup",
     "weighted",
 ]

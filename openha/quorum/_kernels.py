@@ -213,6 +213,20 @@ def cdf_points(kind, arg, k, woff, w, F, S, rep, max_k):
     return out_f, out_s
 
 
+@njit(**_OPTS)
+def cdf_points_serial(kind, arg, k, woff, w, F, S, rep, max_k):
+    """:func:`cdf_points` on one thread, for a few points (no parallel start-up cost)."""
+    n, g = F.shape
+    out_f = np.empty(g)
+    out_s = np.empty(g)
+    fixed = np.full(n, -1, np.int64)
+    for j in range(g):
+        fa, fs = exact(kind, arg, k, woff, w, F[:, j].copy(), S[:, j].copy(), fixed, rep, max_k)
+        out_f[j] = fa
+        out_s[j] = fs
+    return out_f, out_s
+
+
 # --------------------------------------------------------------------------- Monte Carlo
 @njit(**_OPTS)
 def eval_bool(kind, arg, k, woff, w, up, stack):

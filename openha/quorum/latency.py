@@ -80,7 +80,8 @@ def exact_latency(
 
     def cdf(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         f = _node_cdf(dists, down, t)
-        return _kernels.cdf_points(*prog.arrays, f, 1.0 - f, prog.repeated, prog.max_k)
+        kernel = _kernels.cdf_points if t.size >= 256 else _kernels.cdf_points_serial
+        return kernel(*prog.arrays, f, 1.0 - f, prog.repeated, prog.max_k)
 
     edges, t_lo, t_hi = _edges(dists, down)
     if edges.size < 2:  # every live node answers at one instant
@@ -107,7 +108,7 @@ def exact_latency(
         lo, hi = float(edges[j - 1]), float(edges[j])
         for _ in range(80):  # bisection on a monotone step-or-smooth CDF
             mid = 0.5 * (lo + hi)
-            if mid <= lo or mid >= hi:
+            if mid <= lo or mid >= hi or hi - lo <= 1e-12 * abs(hi):
                 break
             if cdf(np.array([mid]))[0][0] >= q:
                 hi = mid

@@ -1,0 +1,133 @@
+"""Report folder: contents, escaping, atomic writes, provenance, CLI exit codes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import pandas as pd
+import pytest
+
+import openha as ha
+from openha import cli
+from openha.report import build
+from openha.study import DEFAULT_DEPLOYMENT, quorum_comparison
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return ha.report(tmp_path_factory.mktemp("r") / "default", images=False)
+
+
+def test_report_files_and_tidy_csv(folder):
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "comparison.csv",
+        "index.html",
+        "provenance.json",
+        "report.md",
+        "sweep.csv",
+    ]
+    df = pd.read_csv(folder / "comparison.csv")
+    assert list(df.columns) == ["system", "op", "metric", "value", "unit", "method"]
+    assert set(df.method) == {"exact"}
+    # the CSV holds the same numbers as a fresh computation (determinism of exact methods)
+    fresh = quorum_comparison(DEFAULT_DEPLOYMENT)
+    pd.testing.assert_frame_equal(df, fresh, check_exact=False, rtol=1e-12)
+
+
+def test_csv_numbers_match_closed_form(folder):
+    df = pd.read_csv(folder / "comparison.csv")
+    p = DEFAULT_DEPLOYMENT.node_p_fail
+    row = df.query("system == 'majority of 3' and op == 'write' and metric == 'unavailability'")
+    # majority of 3 is down when 2 or 3 replicas are: 3 p^2 (1-p) + p^3
+    assert row.value.iloc[0] == pytest.approx(3 * p**2 * (1 - p) + p**3, rel=1e-12)
+
+
+def test_html_is_self_contained(folder):
+    text = (folder / "index.html").read_text()
+    assert "<script src" not in text and "<link" not in text
+    assert text.count("vegaEmbed('#chart-") == 3
+    assert "window.vegaEmbed" in text  # the bundle is inlined
+
+
+def test_markdown_has_summary_and_citation(folder):
+    md = (folder / "report.md").read_text()
+    assert "## Summary" in md and "## Cite as" in md
+    prov = json.loads((folder / "provenance.json").read_text())
+    assert prov["result_id"] in md
+    for key in ("openha_version", "git", "inputs", "libraries", "machine", "timings_s", "cite_as"):
+        assert key in prov
+    assert prov["inputs"]["deployment"]["node_p_fail"] == DEFAULT_DEPLOYMENT.node_p_fail
+
+
+def test_result_id_depends_on_inputs_only(tmp_path):
+    a = ha.report(tmp_path / "a", images=False)
+    other = dataclasses.replace(DEFAULT_DEPLOYMENT, node_p_fail=2e-3)
+    b = ha.report(tmp_path / "b", deployment=other, images=False)
+    ida = json.loads((a / "provenance.json").read_text())["result_id"]
+    idb = json.loads((b / "provenance.json").read_text())["result_id"]
+    assert re.fullmatch(r"openha-[0-9a-f]{12}", ida)
+    assert ida != idb
+    again = ha.report(tmp_path / "a2", images=False)
+    assert json.loads((again / "provenance.json").read_text())["result_id"] == ida
+
+
+def test_user_strings_are_escaped(tmp_path):
+    evil = dataclasses.replace(
+        DEFAULT_DEPLOYMENT, name="<script>alert(1)</script>", zones=("a<b>", "c", "d")
+    )
+    text = (ha.report(tmp_path / "x", deployment=evil, images=False) / "index.html").read_text()
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "a<b>" not in text
+
+
+def test_existing_folder_needs_force(tmp_path):
+    out = tmp_path / "r"
+    ha.report(out, images=False)
+    with pytest.raises(ha.OpenHAError, match="already exists"):
+        ha.report(out, images=False)
+    (out / "marker").write_text("old")
+    ha.report(out, images=False, force=True)
+    assert not (out / "marker").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]  # no temporary folders left
+
+
+def test_failed_run_leaves_nothing(tmp_path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(build, "page", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ha.report(tmp_path / "r", images=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_forced_run_keeps_old_report(tmp_path, monkeypatch):
+    out = ha.report(tmp_path / "r", images=False)
+    before = (out / "comparison.csv").read_text()
+    monkeypatch.setattr(build, "page", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        ha.report(out, images=False, force=True)
+    assert (out / "comparison.csv").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_bad_deployment_is_rejected():
+    with pytest.raises(ha.OpenHAError, match="node_p_fail"):
+        dataclasses.replace(DEFAULT_DEPLOYMENT, node_p_fail=1.5)
+    with pytest.raises(ha.OpenHAError, match="deployment"):
+        ha.report("/tmp/never", deployment="default")  # type: ignore[arg-type]
+
+
+def test_cli_report_and_exit_codes(tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert cli.main(["report", "--out", str(out), "--no-images"]) == 0
+    assert (out / "index.html").exists()
+    assert cli.main(["report", "--out", str(out), "--no-images"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "already exists" in err[0] and "Traceback" not in err[0]
+    with pytest.raises(SystemExit) as e:
+        cli.main(["report", "--bogus"])
+    assert e.value.code == 2
