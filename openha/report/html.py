@@ -27,7 +27,7 @@ code, pre { background: #f6f6f6; }
 def _vega_bundle() -> str:
     import vl_convert
 
-    return str(vl_convert.javascript_bundle())
+    return str(vl_convert.javascript_bundle(None))
 
 
 def _script_json(obj: object) -> str:

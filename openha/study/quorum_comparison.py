@@ -82,10 +82,10 @@ def quorum_comparison(d: Deployment, *, quantiles: Sequence[float] = (0.5, 0.99)
     for name, qs in quorum_systems(d).items():
         for op in ("read", "write"):
             add(name, op, "resilience", qs.expr(op).resilience(), "nodes", "exact")
-            ind = qs.availability(op=op)  # type: ignore[arg-type]
+            ind = qs.availability(op=op)
             add(name, op, "unavailability", ind.unavailability, "probability", ind.method)
             add(name, op, "nines", ind.nines, "nines", ind.method)
-            cor = qs.availability(op=op, failures=zones)  # type: ignore[arg-type]
+            cor = qs.availability(op=op, failures=zones)
             add(name, op, "unavailability_zones", cor.unavailability, "probability", cor.method)
             add(name, op, "nines_zones", cor.nines, "nines", cor.method)
             add(
@@ -96,7 +96,7 @@ def quorum_comparison(d: Deployment, *, quantiles: Sequence[float] = (0.5, 0.99)
                 "min/yr",
                 cor.method,
             )
-            lat = qs.latency_distribution(op=op, quantiles=quantiles)  # type: ignore[arg-type]
+            lat = qs.latency_distribution(op=op, quantiles=quantiles)
             add(name, op, "latency_mean_ms", lat.mean_ms, "ms", lat.method)
             for q, v in lat.quantiles_ms.items():
                 add(name, op, f"latency_p{_pct(q)}_ms", v, "ms", lat.method)
@@ -123,7 +123,7 @@ def availability_sweep(
     rows = []
     for p in grid_p:
         for name, qs in quorum_systems(replace(d), float(p)).items():
-            a = qs.availability(op=op)  # type: ignore[arg-type]
+            a = qs.availability(op=op)
             rows.append((name, op, float(p), a.unavailability, a.nines))
     return pd.DataFrame(rows, columns=["system", "op", "node_p_fail", "unavailability", "nines"])
 
