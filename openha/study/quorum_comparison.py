@@ -12,6 +12,7 @@ from openha.dist import Exponential
 from openha.errors import OpenHAError, check_probability
 from openha.quorum import FailureModel, Node, QuorumSystem, flexible_paxos, grid, hierarchical
 from openha.quorum import majority as majority_of
+from openha.quorum.system import Op
 from openha.study.deployment import Deployment
 
 __all__ = ["COLUMNS", "availability_sweep", "quorum_comparison", "quorum_systems"]
@@ -80,7 +81,8 @@ def quorum_comparison(d: Deployment, *, quantiles: Sequence[float] = (0.5, 0.99)
         )
 
     for name, qs in quorum_systems(d).items():
-        for op in ("read", "write"):
+        ops: tuple[Op, ...] = ("read", "write")
+        for op in ops:
             add(name, op, "resilience", qs.expr(op).resilience(), "nodes", "exact")
             ind = qs.availability(op=op)
             add(name, op, "unavailability", ind.unavailability, "probability", ind.method)
@@ -104,7 +106,7 @@ def quorum_comparison(d: Deployment, *, quantiles: Sequence[float] = (0.5, 0.99)
 
 
 def availability_sweep(
-    d: Deployment, p_fail: Sequence[float] | None = None, *, op: str = "write"
+    d: Deployment, p_fail: Sequence[float] | None = None, *, op: Op = "write"
 ) -> pd.DataFrame:
     """Unavailability and nines of each system as node ``p_fail`` varies (exact).
 
