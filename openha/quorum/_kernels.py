@@ -8,6 +8,8 @@ each computed only as sums of products of non-negative terms, so an
 unavailability of 1e-15 keeps full relative precision (no ``1 - a``).
 """
 
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -18,6 +20,7 @@ from openha._config import jit_options
 _OPTS = jit_options()
 _POPTS = jit_options(parallel=True)
 LEAF = 0
+_NEVER = np.int64(1) << np.int64(62)  # "no further event": beyond any trial index
 
 
 # --------------------------------------------------------------------------- exact
@@ -55,19 +58,29 @@ def read_once(kind, arg, k, woff, w, a, u, fixed, max_k):
         pmf[0] = 1.0
         for s in range(1, kk + 1):
             pmf[s] = 0.0
+        top = 0  # highest state reachable so far
         for j in range(m):
             ac = sa[base + j]
             uc = su[base + j]
             wj = w[woff[op] + j]
-            for s in range(kk - 1, -1, -1):
-                ps = pmf[s]
-                if ps == 0.0:
-                    continue
-                t = s + wj
-                if t > kk:
-                    t = kk
-                pmf[t] += ps * ac
-                pmf[s] = ps * uc
+            if wj == 1:
+                # branch-free recurrence over the reachable states (vectorises)
+                hi = top + 1
+                if hi >= kk:
+                    pmf[kk] += pmf[kk - 1] * ac
+                    hi = kk - 1
+                for s in range(hi, 0, -1):
+                    pmf[s] = pmf[s] * uc + pmf[s - 1] * ac
+                pmf[0] *= uc
+            else:
+                for s in range(min(top, kk - 1), -1, -1):
+                    ps = pmf[s]
+                    t = s + wj
+                    if t > kk:
+                        t = kk
+                    pmf[t] += ps * ac
+                    pmf[s] = ps * uc
+            top = min(kk, top + wj)
         down = 0.0
         for s in range(kk):
             down += pmf[s]
@@ -249,34 +262,120 @@ def eval_bool(kind, arg, k, woff, w, up, stack):
     return stack[0] != 0
 
 
+@njit(inline="always", **_OPTS)
+def _skip(state, log1m_p):
+    """Bernoulli(p) trials before the next success: floor(log U / log(1 - p)), capped."""
+    if log1m_p == 0.0:
+        return _NEVER
+    g = math.log(rk.uniform(state)) / log1m_p
+    if g >= _NEVER:
+        return _NEVER
+    return np.int64(g)
+
+
 @njit(**_POPTS)
 def mc_down_counts(kind, arg, k, woff, w, p_node, node_dom, p_dom, states, per_chunk):
     """Number of sampled failure states in which the program is false, per chunk.
 
-    Chunk c uses its own stream ``states[c]`` for ``per_chunk[c]`` trials, so the
-    result does not depend on how chunks are spread over threads.
+    Failures are sampled sparsely: over the sequence of (trial, node) pairs the gaps
+    between candidate failures are geometric with the largest p, and a candidate at
+    node i is kept with probability p_i / p_max (thinning), so each node still fails
+    independently with p_i, yet rare failures cost one draw per failure, not per node.
+    Domain outages are sampled the same way over (trial, domain) pairs. A trial with
+    no failure is up without evaluating the program. Chunk c uses its own stream
+    ``states[c]`` for ``per_chunk[c]`` trials, so the result does not depend on how
+    chunks are spread over threads.
     """
     n = p_node.shape[0]
     nd = p_dom.shape[0]
     nops = kind.shape[0]
     chunks = states.shape[0]
+    p_max = 0.0
+    for i in range(n):
+        p_max = max(p_max, p_node[i])
+    d_max = 0.0
+    for d in range(nd):
+        d_max = max(d_max, p_dom[d])
+    l_node = math.log1p(-p_max) if p_max < 1.0 else -np.inf
+    l_dom = math.log1p(-d_max) if d_max < 1.0 else -np.inf
     downs = np.zeros(chunks, np.int64)
     for c in prange(chunks):
         st = states[c].copy()
-        up = np.empty(n, np.bool_)
+        trials = per_chunk[c]
+        up = np.ones(n, np.bool_)
+        touched = np.empty(n, np.int64)
         stack = np.empty(nops, np.int64)
+        node_end = trials * n
+        dom_end = trials * nd
+        nxt = _skip(st, l_node)
+        dnx = _skip(st, l_dom) if nd > 0 else _NEVER
         count = 0
-        for _ in range(per_chunk[c]):
+        while True:
+            tn = nxt // n if nxt < node_end else trials
+            td = dnx // nd if dnx < dom_end else trials
+            t = min(tn, td)
+            if t >= trials:
+                break
+            nt = 0
             dmask = 0
-            for d in range(nd):
-                if rk.uniform(st) < p_dom[d]:
-                    dmask |= 1 << d
-            for i in range(n):
-                up[i] = rk.uniform(st) >= p_node[i] and (node_dom[i] & dmask) == 0
-            if not eval_bool(kind, arg, k, woff, w, up, stack):
-                count += 1
+            if nd > 0:
+                lim = (t + 1) * nd
+                while dnx < lim:
+                    d = dnx - t * nd
+                    if rk.uniform(st) * d_max < p_dom[d]:
+                        dmask |= 1 << d
+                    dnx = min(_NEVER, dnx + 1 + _skip(st, l_dom))
+            lim = (t + 1) * n
+            while nxt < lim:
+                i = nxt - t * n
+                if rk.uniform(st) * p_max < p_node[i] and up[i]:
+                    up[i] = False
+                    touched[nt] = i
+                    nt += 1
+                nxt = min(_NEVER, nxt + 1 + _skip(st, l_node))
+            if dmask != 0:
+                for i in range(n):
+                    if up[i] and (node_dom[i] & dmask) != 0:
+                        up[i] = False
+                        touched[nt] = i
+                        nt += 1
+            if nt > 0:
+                if not eval_bool(kind, arg, k, woff, w, up, stack):
+                    count += 1
+                for j in range(nt):
+                    up[touched[j]] = True
         downs[c] = count
     return downs
+
+
+@njit(**_OPTS)
+def _kth_smallest(buf, m, k):
+    """The k-th smallest (1-based) of buf[:m], by in-place quickselect."""
+    lo = 0
+    hi = m - 1
+    target = k - 1
+    while lo < hi:
+        pivot = buf[(lo + hi) // 2]
+        i = lo
+        j = hi
+        while i <= j:
+            while buf[i] < pivot:
+                i += 1
+            while buf[j] > pivot:
+                j -= 1
+            if i <= j:
+                tmp = buf[i]
+                buf[i] = buf[j]
+                buf[j] = tmp
+                i += 1
+                j -= 1
+        if target <= j:
+            hi = j
+        elif target >= i:
+            lo = i
+        else:
+            break
+    return buf[target]
 
 
 @njit(**_OPTS)
@@ -291,9 +390,16 @@ def eval_time(kind, arg, k, woff, w, t_node, stack, buf_t, buf_w):
             continue
         m = arg[op]
         base = sp - m
+        unit = True
         for j in range(m):
             buf_t[j] = stack[base + j]
             buf_w[j] = w[woff[op] + j]
+            if buf_w[j] != 1:
+                unit = False
+        if unit:  # choose(k): the k-th smallest child time
+            stack[base] = _kth_smallest(buf_t, m, k[op])
+            sp = base + 1
+            continue
         if m > 32:
             order = np.argsort(buf_t[:m])
             tt = buf_t[:m][order]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -367,8 +368,8 @@ def _members(name: str, xs: Iterable[Expr]) -> tuple[Expr, ...]:
         raise OpenHAError(f"{name} must not be empty")
     for m in members:
         _expr_arg(f"each member of {name}", m)
-    leaves = [n.name for m in members for n in m.nodes()]
-    dup = {n for n in leaves if leaves.count(n) > 1}
+    counts = Counter(n.name for m in members for n in m.nodes())
+    dup = {name for name, c in counts.items() if c > 1}
     if dup and all(isinstance(m, Node) for m in members):
         raise OpenHAError(f"{name} must not repeat a node; {sorted(dup)} appear more than once")
     return members

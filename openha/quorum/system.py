@@ -183,7 +183,10 @@ class QuorumSystem:
         how = _method(method)
         trials = check_int("trials", trials, low=1)
         confidence = _confidence(confidence)
-        p_node, node_dom, p_dom = self._failure_arrays(failures)
+        if failures is None:
+            p_node, node_dom, p_dom = self._independent_failure_arrays
+        else:
+            p_node, node_dom, p_dom = self._failure_arrays(failures)
         n_rep = len(prog.repeated)
         active = int(np.count_nonzero(p_dom > 0))
         if how == "auto":
@@ -203,6 +206,10 @@ class QuorumSystem:
                 )
             return self._exact_availability(op, prog, p_node, node_dom, p_dom)
         return self._mc_availability(op, prog, p_node, node_dom, p_dom, trials, seed, confidence)
+
+    @cached_property
+    def _independent_failure_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self._failure_arrays(None)
 
     def _failure_arrays(
         self, failures: FailureModel | None
@@ -245,8 +252,12 @@ class QuorumSystem:
         else:
             fixed = np.full(len(self.nodes), -1, np.int64)
             up, down = _kernels.exact(*prog.arrays, a, u, fixed, prog.repeated, prog.max_k)
+        # up and down are rounded sums; each can land an ulp above 1 (e.g. 1.0000000000000002)
         return Availability(
-            unavailability=float(down), availability=float(up), method="exact", op=op
+            unavailability=min(float(down), 1.0),
+            availability=min(float(up), 1.0),
+            method="exact",
+            op=op,
         )
 
     def _mc_availability(
