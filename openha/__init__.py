@@ -16,10 +16,11 @@ from openha.quorum import (
     majority,
     weighted,
 )
-from openha.report import report
+from openha.report import report  # the function; altair loads on first use
 from openha.warmup import warmup
 
 __version__ = "0.1.0"
+
 
 __all__ = [
     "Availability",

@@ -11,7 +11,7 @@ import pytest
 
 import openha as ha
 from openha import cli
-from openha.report import build
+from openha.report import html
 from openha.study import DEFAULT_DEPLOYMENT, quorum_comparison
 
 
@@ -98,7 +98,7 @@ def test_failed_run_leaves_nothing(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(build, "page", boom)
+    monkeypatch.setattr(html, "page", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         ha.report(tmp_path / "r", images=False)
     assert list(tmp_path.iterdir()) == []
@@ -107,7 +107,7 @@ def test_failed_run_leaves_nothing(tmp_path, monkeypatch):
 def test_failed_forced_run_keeps_old_report(tmp_path, monkeypatch):
     out = ha.report(tmp_path / "r", images=False)
     before = (out / "comparison.csv").read_text()
-    monkeypatch.setattr(build, "page", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(html, "page", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         ha.report(out, images=False, force=True)
     assert (out / "comparison.csv").read_text() == before

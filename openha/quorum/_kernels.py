@@ -378,6 +378,74 @@ def _kth_smallest(buf, m, k):
     return buf[target]
 
 
+@njit(inline="always", **_OPTS)
+def _sift_down(buf_t, buf_w, root, end):
+    while True:
+        child = 2 * root + 1
+        if child >= end:
+            return
+        if child + 1 < end and buf_t[child + 1] > buf_t[child]:
+            child += 1
+        if buf_t[root] >= buf_t[child]:
+            return
+        buf_t[root], buf_t[child] = buf_t[child], buf_t[root]
+        buf_w[root], buf_w[child] = buf_w[child], buf_w[root]
+        root = child
+
+
+@njit(inline="always", **_OPTS)
+def _sort_by_time(buf_t, buf_w, m):
+    """Sort (time, weight) pairs by time in place, without allocating (heapsort).
+
+    Allocation-free on purpose: a callee that may allocate makes every evaluation
+    of :func:`eval_time` pay for memory management, even when it is not called.
+    """
+    for start in range(m // 2 - 1, -1, -1):
+        _sift_down(buf_t, buf_w, start, m)
+    for end in range(m - 1, 0, -1):
+        buf_t[0], buf_t[end] = buf_t[end], buf_t[0]
+        buf_w[0], buf_w[end] = buf_w[end], buf_w[0]
+        _sift_down(buf_t, buf_w, 0, end)
+
+
+@njit(inline="always", **_OPTS)
+def _weighted_done(stack, base, m, w, off, kk, buf_t, buf_w):
+    """Earliest time at which the weights of answered children reach kk."""
+    for j in range(m):
+        buf_t[j] = stack[base + j]
+        buf_w[j] = w[off + j]
+    _sort_by_time(buf_t, buf_w, m)
+    got = 0
+    for j in range(m):
+        got += buf_w[j]
+        if got >= kk:
+            return buf_t[j]
+    return np.inf
+
+
+@njit(**_OPTS)
+def eval_time_unit(kind, arg, k, t_node, stack, buf_t):
+    """:func:`eval_time` for programs whose gates all have unit weights (choose, AND, OR).
+
+    Kept apart because the weighted branch, even untaken, makes numba's generated code
+    about five times slower per evaluation (measured: ~110 ns vs ~20 ns for majority(5)).
+    """
+    nops = kind.shape[0]
+    sp = 0
+    for op in range(nops):
+        if kind[op] == LEAF:
+            stack[sp] = t_node[arg[op]]
+            sp += 1
+            continue
+        m = arg[op]
+        base = sp - m
+        for j in range(m):
+            buf_t[j] = stack[base + j]
+        stack[base] = _kth_smallest(buf_t, m, k[op])
+        sp = base + 1
+    return stack[0]
+
+
 @njit(**_OPTS)
 def eval_time(kind, arg, k, woff, w, t_node, stack, buf_t, buf_w):
     """Time at which the program becomes true when node i answers at ``t_node[i]``."""
@@ -390,41 +458,18 @@ def eval_time(kind, arg, k, woff, w, t_node, stack, buf_t, buf_w):
             continue
         m = arg[op]
         base = sp - m
+        off = woff[op]
         unit = True
         for j in range(m):
-            buf_t[j] = stack[base + j]
-            buf_w[j] = w[woff[op] + j]
-            if buf_w[j] != 1:
+            if w[off + j] != 1:
                 unit = False
-        if unit:  # choose(k): the k-th smallest child time
-            stack[base] = _kth_smallest(buf_t, m, k[op])
-            sp = base + 1
-            continue
-        if m > 32:
-            order = np.argsort(buf_t[:m])
-            tt = buf_t[:m][order]
-            ww = buf_w[:m][order]
-            buf_t[:m] = tt
-            buf_w[:m] = ww
-        # insertion sort of (time, weight) by time for small gates
-        for j in range(1, m if m <= 32 else 0):
-            tj = buf_t[j]
-            wj = buf_w[j]
-            i = j - 1
-            while i >= 0 and buf_t[i] > tj:
-                buf_t[i + 1] = buf_t[i]
-                buf_w[i + 1] = buf_w[i]
-                i -= 1
-            buf_t[i + 1] = tj
-            buf_w[i + 1] = wj
-        got = 0
-        done = np.inf
-        for j in range(m):
-            got += buf_w[j]
-            if got >= k[op]:
-                done = buf_t[j]
                 break
-        stack[base] = done
+        if unit:  # choose(k): the k-th smallest child time
+            for j in range(m):
+                buf_t[j] = stack[base + j]
+            stack[base] = _kth_smallest(buf_t, m, k[op])
+        else:
+            stack[base] = _weighted_done(stack, base, m, w, off, k[op], buf_t, buf_w)
         sp = base + 1
     return stack[0]
 
@@ -444,6 +489,10 @@ def mc_times(kind, arg, k, woff, w, d_kind, d_off, params, down, states, per_chu
     for op in range(nops):
         if arg[op] > width:
             width = arg[op]
+    unit = True
+    for j in range(w.shape[0]):
+        if w[j] > 1:
+            unit = False
     for c in prange(chunks):
         st = states[c].copy()
         t_node = np.empty(n)
@@ -456,5 +505,8 @@ def mc_times(kind, arg, k, woff, w, d_kind, d_off, params, down, states, per_chu
                     t_node[i] = np.inf
                 else:
                     t_node[i] = dk.sample(d_kind[i], params, d_off[i], d_off[i + 1], st)
-            out[starts[c] + j] = eval_time(kind, arg, k, woff, w, t_node, stack, buf_t, buf_w)
+            if unit:
+                out[starts[c] + j] = eval_time_unit(kind, arg, k, t_node, stack, buf_t)
+            else:
+                out[starts[c] + j] = eval_time(kind, arg, k, woff, w, t_node, stack, buf_t, buf_w)
     return out

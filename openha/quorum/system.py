@@ -345,6 +345,7 @@ class QuorumSystem:
         confidence = _confidence(confidence)
         qs = tuple(check_probability("quantiles", q) for q in quantiles)
         dists = self._node_latencies(latency)
+        failed = [failed] if isinstance(failed, str) else list(failed)
         down = self._failed_mask(failed)
         if not expr.is_quorum(n.name for n, d in zip(self.nodes, down, strict=True) if not d):
             raise OpenHAError(
@@ -384,10 +385,7 @@ class QuorumSystem:
             out.append(as_distribution(d, f"latency[{n.name!r}]"))
         return out
 
-    def _failed_mask(self, failed: Iterable[str]) -> np.ndarray:
-        if isinstance(failed, str):
-            failed = [failed]
-        names = list(failed)
+    def _failed_mask(self, names: list[str]) -> np.ndarray:
         unknown = sorted(set(names) - set(self.node_names))
         if unknown:
             raise OpenHAError(

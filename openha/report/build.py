@@ -16,8 +16,6 @@ from pathlib import Path
 import pandas as pd
 
 from openha.errors import OpenHAError
-from openha.report import charts
-from openha.report.html import page
 from openha.report.provenance import provenance
 from openha.study import Deployment, availability_sweep, quorum_comparison
 from openha.study.deployment import DEFAULT_DEPLOYMENT
@@ -111,6 +109,8 @@ def report(
 
 
 def _write(folder: Path, d: Deployment, images: bool) -> None:
+    from openha.report import charts, html  # altair: loaded only when a report is built
+
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     comparison = quorum_comparison(d)
@@ -164,7 +164,7 @@ def _write(folder: Path, d: Deployment, images: bool) -> None:
         "",
     ]
     (folder / "report.md").write_text("\n".join(md))
-    html_doc = page(
+    html_doc = html.page(
         title,
         [
             ("Deployment", setup),
