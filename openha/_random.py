@@ -14,7 +14,7 @@ import numpy as np
 
 from openha.errors import OpenHAError
 
-__all__ = ["SeedLike", "as_seed_sequence", "stream_states"]
+__all__ = ["CHUNKS", "SeedLike", "as_seed_sequence", "chunked_streams", "stream_states"]
 
 SeedLike = int | np.integer | np.random.Generator | np.random.SeedSequence | None
 
@@ -73,3 +73,24 @@ def stream_states(seed: SeedLike, n_streams: int) -> np.ndarray:
             st[0] = np.uint64(0x9E3779B97F4A7C15)
         states[i] = st
     return states
+
+
+#: Monte Carlo work is cut into this many chunks (fewer if there are fewer trials), each
+#: with its own stream; threads take whole chunks, so results do not depend on them.
+CHUNKS = 64
+
+
+def chunked_streams(seed: SeedLike, trials: int) -> tuple[np.ndarray, np.ndarray]:
+    """Streams and trial counts for Monte Carlo over chunks: ``(states, per_chunk)``.
+
+    Examples
+    --------
+    >>> from openha._random import chunked_streams
+    >>> states, per_chunk = chunked_streams(1, 130)
+    >>> states.shape, int(per_chunk.sum()), per_chunk[:3].tolist()
+    ((64, 4), 130, [3, 3, 2])
+    """
+    chunks = min(CHUNKS, trials)
+    per_chunk = np.full(chunks, trials // chunks, np.int64)
+    per_chunk[: trials % chunks] += 1
+    return stream_states(seed, chunks), per_chunk

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-from openha._random import SeedLike, stream_states
+from openha._random import SeedLike, chunked_streams
 from openha.dist import Constant, Distribution, Empirical, pack
 from openha.quorum import _kernels
 from openha.quorum.program import Program
@@ -156,11 +156,8 @@ def mc_latency(
 ) -> LatencyDistribution:
     """Mean and quantiles of the quorum-completion time from sampled node times."""
     kinds, offsets, params = pack(dists)
-    chunks = min(64, trials)
-    per_chunk = np.full(chunks, trials // chunks, np.int64)
-    per_chunk[: trials % chunks] += 1
+    states, per_chunk = chunked_streams(seed, trials)
     starts = np.concatenate(([0], np.cumsum(per_chunk)[:-1])).astype(np.int64)
-    states = stream_states(seed, chunks)
     t = _kernels.mc_times(*prog.arrays, kinds, offsets, params, down, states, per_chunk, starts)
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))
     mean = float(t.mean())

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import stats
 
-from openha._random import SeedLike, stream_states
+from openha._random import SeedLike, chunked_streams
 from openha.errors import OpenHAError, check_int, check_probability
 from openha.quorum import _kernels
 from openha.quorum.expr import Expr, Gate, Node
@@ -28,7 +28,6 @@ MAX_EXACT_DOMAINS = 20
 # Exact latency evaluates the CDF at thousands of points, so ``auto`` uses it only when
 # few nodes repeat; ``method="exact"`` still allows up to MAX_EXACT_REPEATED.
 AUTO_EXACT_LATENCY_REPEATED = 10
-MC_CHUNKS = 64
 
 
 class QuorumSystem:
@@ -271,10 +270,7 @@ class QuorumSystem:
         seed: SeedLike,
         confidence: float,
     ) -> Availability:
-        chunks = min(MC_CHUNKS, trials)
-        per_chunk = np.full(chunks, trials // chunks, np.int64)
-        per_chunk[: trials % chunks] += 1
-        states = stream_states(seed, chunks)
+        states, per_chunk = chunked_streams(seed, trials)
         downs = int(
             _kernels.mc_down_counts(*prog.arrays, p_node, node_dom, p_dom, states, per_chunk).sum()
         )
