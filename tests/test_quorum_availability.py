@@ -322,3 +322,24 @@ def test_bigger_odd_majority_is_never_less_available(k, p):
     smaller = _majority(2 * k - 1, p).availability().unavailability
     bigger = _majority(2 * k + 1, p).availability().unavailability
     assert bigger <= smaller * (1 + 1e-12)
+
+
+def test_failure_model_scalar_p_fail_equals_per_node_values():
+    """One number for every node gives the same answer as naming each node, and as Node.p_fail."""
+    nodes = [ha.Node(f"n{i}", domain=f"z{i % 3}") for i in range(7)]
+    qs = ha.QuorumSystem(writes=ha.majority(nodes))
+    zones = {"z0": 1e-3, "z1": 2e-3, "z2": 5e-4}
+    scalar = qs.availability(failures=ha.FailureModel(domains=zones, p_fail=0.02))
+    named = ha.FailureModel(domains=zones, p_fail=dict.fromkeys(qs.node_names, 0.02))
+    assert scalar.unavailability == qs.availability(failures=named).unavailability
+    own = [ha.Node(f"n{i}", p_fail=0.02, domain=f"z{i % 3}") for i in range(7)]
+    direct = ha.QuorumSystem(writes=ha.majority(own)).availability(
+        failures=ha.FailureModel(domains=zones)
+    )
+    assert scalar.unavailability == pytest.approx(direct.unavailability, rel=1e-14)
+
+
+def test_failure_model_scalar_p_fail_is_validated():
+    for bad in (-0.1, 1.5, float("nan"), "x"):
+        with pytest.raises(ha.OpenHAError, match="p_fail"):
+            ha.FailureModel(p_fail=bad)

@@ -218,7 +218,7 @@ class QuorumSystem:
         if not isinstance(failures, FailureModel):
             raise OpenHAError(f"failures must be a FailureModel or None; got {failures!r}")
         names = set(self.node_names)
-        unknown = sorted(set(failures.p_fail) - names)
+        unknown = sorted(failures.named_nodes() - names)
         if unknown:
             raise OpenHAError(
                 f"failures.p_fail names unknown nodes {unknown}; the system's nodes are {self.node_names}"
@@ -234,7 +234,7 @@ class QuorumSystem:
         if len(active) > 62:
             raise OpenHAError(f"at most 62 failure domains can fail; got {len(active)}")
         bit = {d: 1 << i for i, d in enumerate(active)}
-        p_node = np.array([failures.p_fail.get(n.name, n.p_fail) for n in self.nodes], dtype=float)
+        p_node = np.array([failures.node_p_fail(n) for n in self.nodes], dtype=float)
         node_dom = np.array([sum(bit.get(d, 0) for d in n.domains) for n in self.nodes], np.int64)
         p_dom = np.array([failures.domains[d] for d in active], dtype=float)
         return p_node, node_dom, p_dom
