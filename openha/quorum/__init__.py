@@ -10,6 +10,7 @@ from openha.quorum.expr import Expr, Gate, Node, choose, majority, weighted
 from openha.quorum.failures import FailureModel
 from openha.quorum.families import flexible_paxos, grid, hierarchical, read_write, voting
 from openha.quorum.results import Availability, LatencyDistribution
+from openha.quorum.strategy import Strategy
 from openha.quorum.system import QuorumSystem
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "LatencyDistribution",
     "Node",
     "QuorumSystem",
+    "Strategy",
     "choose",
     "flexible_paxos",
     "grid",

@@ -510,3 +510,64 @@ def mc_times(kind, arg, k, woff, w, d_kind, d_off, params, down, states, per_chu
             else:
                 out[starts[c] + j] = eval_time(kind, arg, k, woff, w, t_node, stack, buf_t, buf_w)
     return out
+
+
+# --------------------------------------------------------------------------- f-resilience
+@njit(**_OPTS)
+def _survives(s, f, qmasks):
+    """Whether the node set ``s`` (bitmask) still contains a quorum after any f removals."""
+    if f == 0 or s == 0:
+        for q in qmasks:
+            if (q & s) == q:
+                return True
+        return False
+    rest = s
+    while rest != 0:
+        low = rest & -rest
+        rest ^= low
+        if not _survives(s ^ low, f - 1, qmasks):
+            return False
+    return True
+
+
+@njit(**_OPTS)
+def f_resilient_sets(n, f, qmasks):
+    """Minimal node sets (bitmasks over n <= 24 nodes) that keep a quorum after any f failures."""
+    size = np.int64(1) << np.int64(n)
+    ok = np.zeros(size, np.bool_)
+    for s in range(size):
+        ok[s] = _survives(np.int64(s), f, qmasks)
+    out = []
+    for s in range(size):
+        if not ok[s]:
+            continue
+        minimal = True
+        rest = np.int64(s)
+        while rest != 0:
+            low = rest & -rest
+            rest ^= low
+            if ok[s ^ low]:
+                minimal = False
+                break
+        if minimal:
+            out.append(np.int64(s))
+    return np.array(out, dtype=np.int64)
+
+
+@njit(**_OPTS)
+def minimal_masks(masks):
+    """The inclusion-minimal sets among ``masks`` (bitmasks, sorted by popcount first)."""
+    keep = np.empty(masks.size, np.int64)
+    kept = 0
+    for i in range(masks.size):
+        q = masks[i]
+        minimal = True
+        for j in range(kept):
+            m = keep[j]
+            if (m & q) == m:
+                minimal = False
+                break
+        if minimal:
+            keep[kept] = q
+            kept += 1
+    return keep[:kept]

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from openha.errors import OpenHAError, check_int, check_positive, check_probability
 
 __all__ = ["Expr", "Gate", "Node", "choose", "majority", "weighted"]
@@ -99,12 +101,21 @@ class Expr:
         if self.is_read_once():
             yield from raw
             return
-        ordered = sorted(set(raw), key=len)
-        minimal: list[frozenset[str]] = []
-        for q in ordered:
-            if not any(m <= q for m in minimal):
-                minimal.append(q)
-        yield from minimal
+        names = [n.name for n in self.nodes()]
+        if len(names) > 62:  # beyond one machine word: pairwise in Python
+            ordered = sorted(set(raw), key=len)
+            minimal: list[frozenset[str]] = []
+            for q in ordered:
+                if not any(m <= q for m in minimal):
+                    minimal.append(q)
+            yield from minimal
+            return
+        from openha.quorum._kernels import minimal_masks
+
+        bit = {x: 1 << i for i, x in enumerate(names)}
+        masks = sorted({sum(bit[x] for x in q) for q in raw}, key=lambda m: (m.bit_count(), m))
+        for m in minimal_masks(np.array(masks, dtype=np.int64)):
+            yield frozenset(x for x in names if int(m) & bit[x])
 
     def _quorum_sets(self) -> list[frozenset[str]]:
         raise NotImplementedError  # pragma: no cover - abstract

@@ -16,6 +16,7 @@ from openha.quorum.expr import Expr, Gate, Node
 from openha.quorum.failures import FailureModel
 from openha.quorum.program import Program, compile_program
 from openha.quorum.results import Availability, LatencyDistribution
+from openha.quorum.strategy import Fractions, Strategy
 
 __all__ = ["QuorumSystem"]
 
@@ -284,6 +285,126 @@ class QuorumSystem:
             confidence=confidence,
             trials=trials,
         )
+
+    # -- load, capacity, strategies ----------------------------------------------
+    def strategy(
+        self,
+        read_fraction: Fractions = None,
+        write_fraction: Fractions = None,
+        *,
+        f: int = 0,
+        optimize: Literal["load", "network", "latency"] = "load",
+        load_limit: float | None = None,
+        network_limit: float | None = None,
+        latency_limit: float | None = None,
+        latency: Mapping[str, Any] | None = None,
+    ) -> Strategy:
+        """The strategy (how often to use each quorum) that minimises ``optimize``.
+
+        Parameters
+        ----------
+        read_fraction, write_fraction : float or mapping of float to float
+            Give one: the fraction of operations that are reads (writes), or a workload
+            mix ``{fraction: weight}`` whose expected objective is minimised.
+        f : int
+            Use only f-resilient quorums: sets that still contain a quorum after any f of
+            their nodes fail (so an operation need not be retried after f failures).
+        optimize : {"load", "network", "latency"}
+            Load of the busiest node (divided by its capacity when nodes have
+            ``capacity``/``read_capacity``/``write_capacity``), expected number of nodes
+            contacted, or expected time (ms) until the slowest chosen node answers
+            (node latencies from ``latency=`` or ``Node.latency``; a distribution counts
+            by its mean).
+        load_limit, network_limit, latency_limit : float, optional
+            Upper limits on the other objectives' expected values.
+        latency : mapping of node name to Distribution or float, optional
+
+        Returns
+        -------
+        Strategy
+
+        Notes
+        -----
+        Solved with scipy's HiGHS. ``choose(k, ...)`` sides are never enumerated: load and
+        network use per-node marginals (n variables), latency groups quorums by their
+        slowest node (n(n+1)/2 variables, so up to 200 nodes). Other expressions list
+        their minimal quorums (up to 10^6), and f-resilient ones check all sets of up to
+        22 nodes. Naor & Wool, "The load, capacity and availability of quorum systems",
+        SIAM J. Computing 1998; Whittaker et al., "Read-Write Quorum Systems Made
+        Practical", PaPoC 2021.
+
+        Examples
+        --------
+        >>> import openha as ha
+        >>> nodes = [ha.Node(f"n{i}", capacity=c) for i, c in enumerate([1000, 1000, 2000, 2000, 4000])]
+        >>> qs = ha.QuorumSystem(writes=ha.majority(nodes))
+        >>> round(qs.capacity(read_fraction=0.9))  # ops/s; n4 is in every quorum at capacity
+        3000
+        >>> s = qs.strategy(read_fraction=0.9)
+        >>> round(float(s.node_loads().read_probability.sum()), 9)  # read quorums have 3 nodes
+        3.0
+        >>> float(s.quorum_probabilities().probability.sum())  # reads and writes: 1 + 1
+        2.0
+        """
+        from openha.quorum.load import optimal_strategy
+
+        return optimal_strategy(
+            self,
+            read_fraction,
+            write_fraction,
+            f=f,
+            optimize=optimize,
+            load_limit=load_limit,
+            network_limit=network_limit,
+            latency_limit=latency_limit,
+            latency=latency,
+        )
+
+    def load(
+        self, read_fraction: Fractions = None, write_fraction: Fractions = None, *, f: int = 0
+    ) -> float:
+        """The smallest achievable load of the busiest node (Naor & Wool's load).
+
+        Examples
+        --------
+        >>> import openha as ha
+        >>> qs = ha.QuorumSystem(writes=ha.majority([ha.Node(x) for x in "abcde"]))
+        >>> round(qs.load(read_fraction=0.5), 6)  # (floor(n/2) + 1) / n
+        0.6
+        """
+        return self.strategy(read_fraction, write_fraction, f=f).load()
+
+    def capacity(
+        self, read_fraction: Fractions = None, write_fraction: Fractions = None, *, f: int = 0
+    ) -> float:
+        """1 / load: operations per second when nodes have capacities (else in node units)."""
+        return 1.0 / self.load(read_fraction, write_fraction, f=f)
+
+    def network_load(
+        self, read_fraction: Fractions = None, write_fraction: Fractions = None, *, f: int = 0
+    ) -> float:
+        """The smallest achievable expected number of nodes contacted per operation."""
+        return self.strategy(read_fraction, write_fraction, f=f, optimize="network").network_load()
+
+    def latency(
+        self,
+        read_fraction: Fractions = None,
+        write_fraction: Fractions = None,
+        *,
+        f: int = 0,
+        load_limit: float | None = None,
+        latency: Mapping[str, Any] | None = None,
+    ) -> float:
+        """The smallest achievable expected latency (ms) to the slowest chosen node."""
+        s = self.strategy(
+            read_fraction,
+            write_fraction,
+            f=f,
+            optimize="latency",
+            load_limit=load_limit,
+            latency=latency,
+        )
+        return s.latency()
 
     # -- latency ---------------------------------------------------------------
     def latency_distribution(
