@@ -131,3 +131,14 @@ def test_cli_report_and_exit_codes(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["report", "--bogus"])
     assert e.value.code == 2
+
+
+def test_summary_table_has_one_row_per_system_and_op_and_no_stray_columns(folder):
+    from openha.report.build import summary_table
+
+    table = summary_table(pd.read_csv(folder / "comparison.csv"))
+    assert list(table.columns[:2]) == ["system", "op"]
+    assert table.columns.name is None
+    assert len(table) == table[["system", "op"]].drop_duplicates().shape[0] == 12
+    html_text = (folder / "index.html").read_text()
+    assert "<th>metric</th>" not in html_text

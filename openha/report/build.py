@@ -38,6 +38,7 @@ def summary_table(comparison: pd.DataFrame) -> pd.DataFrame:
         index=["system", "op"], columns="metric", values="value", sort=False
     )
     wide = wide[[m for m in _SUMMARY if m in wide.columns]].rename(columns=_SUMMARY)
+    wide.columns.name = None  # else the pivot's axis name shows as an empty column in HTML
     return wide.reset_index()
 
 
