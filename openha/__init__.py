@@ -4,7 +4,7 @@ Quorum systems (availability, latency), with protocol simulation, availability
 models and reports built on the same foundations. See the README for a tour.
 """
 
-from openha import data, dist
+from openha import data, dist, models
 from openha.errors import OpenHAError
 from openha.quorum import (
     Availability,
@@ -34,6 +34,7 @@ __all__ = [
     "data",
     "dist",
     "majority",
+    "models",
     "report",
     "warmup",
     "weighted",
