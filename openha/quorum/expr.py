@@ -319,6 +319,8 @@ class Gate(Expr):
 
     def _min_size_read_once(self) -> int:
         sizes = [c._min_size_read_once() for c in self.children]
+        if all(w == 1 for w in self.weights):  # choose(k): the k smallest children
+            return sum(sorted(sizes)[: self.k])
         # cheapest set of children reaching weight k: a small knapsack over weights
         inf = 10**18
         best = [0] + [inf] * self.k

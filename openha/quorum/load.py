@@ -133,18 +133,35 @@ def optimal_strategy(
         if latency_limit is None
         else check_nonnegative("latency_limit", latency_limit),
     }
-    top = qs.resilience()
-    if f > top:
-        raise OpenHAError(
-            f"f must be at most the system's resilience, {top} (read {qs.read_resilience()}, "
-            f"write {qs.write_resilience()}); got f={f}"
-        )
+    # f must hold on the sides the workload uses; a side it never uses gets f-resilient
+    # quorums too when it can tolerate f, and its plain quorums otherwise
+    used = {
+        "read": bool((wl.read_fractions > 0).any()),
+        "write": bool((wl.read_fractions < 1).any()),
+    }
+    side_f = dict.fromkeys(used, f)
+    if f > 0:
+        tolerates = {"read": qs.read_resilience(), "write": qs.write_resilience()}
+        side_f = {op: f if used[op] or f <= tolerates[op] else 0 for op in used}
+        top = min(tolerates[op] for op in used if used[op])
+        if f > top:
+            raise OpenHAError(
+                f"f must be at most {top} for this workload (the read side tolerates "
+                f"{tolerates['read']} failures, the write side {tolerates['write']}; only the "
+                f"sides the workload uses count); got f={f}"
+            )
     cr, cw = _capacities(qs)
     node_latency = None
-    if optimize == "latency" or limits["latency_limit"] is not None:
+    lp_latency = optimize == "latency" or limits["latency_limit"] is not None
+    # known latencies also go to the Strategy, so its latency() works whatever was optimised
+    if lp_latency or latency is not None or all(x.latency is not None for x in qs.nodes):
         node_latency = np.array([d.mean for d in qs._node_latencies(latency)])
+    side_latency = node_latency if lp_latency else None
     index = {x.name: i for i, x in enumerate(qs.nodes)}
-    sides = (_side(qs, "read", f, node_latency, index), _side(qs, "write", f, node_latency, index))
+    sides = (
+        _side(qs, "read", side_f["read"], side_latency, index),
+        _side(qs, "write", side_f["write"], side_latency, index),
+    )
     lp = _LP(sides, wl, cr, cw)
     v = lp.solve(optimize, limits)
     (rq, rp), (wq, wp) = (s.quorums(x) for s, x in zip(sides, lp.split(v), strict=True))

@@ -118,11 +118,16 @@ class QuorumSystem:
 
     def read_resilience(self) -> int:
         """Largest f such that after any f node failures a read quorum survives."""
-        return self.reads.resilience()
+        return self._resilience["read"]
 
     def write_resilience(self) -> int:
         """Largest f such that after any f node failures a write quorum survives."""
-        return self.writes.resilience()
+        return self._resilience["write"]
+
+    @cached_property
+    def _resilience(self) -> dict[str, int]:
+        # may list a non-read-once expression's dual quorums: compute once per system
+        return {"read": self.reads.resilience(), "write": self.writes.resilience()}
 
     def resilience(self) -> int:
         """Largest f such that after any f failures both a read and a write quorum survive."""
@@ -369,7 +374,7 @@ class QuorumSystem:
         --------
         >>> import openha as ha
         >>> qs = ha.QuorumSystem(writes=ha.majority([ha.Node(x) for x in "abcde"]))
-        >>> round(qs.load(read_fraction=0.5), 6)  # (floor(n/2) + 1) / n
+        >>> round(qs.load(read_fraction=0.5), 6)  # (floor(n/2) + 1) / n for odd n
         0.6
         """
         return self.strategy(read_fraction, write_fraction, f=f).load()
