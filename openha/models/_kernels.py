@@ -126,12 +126,12 @@ def _time_to_failure(kind, scale, shape, st):
 
 
 @njit(**_POPTS)
-def checkpoint_runs(work, tau, delta, restart, kind, scale, shape, states, per_chunk):
+def checkpoint_runs(n_full, last, tau, delta, restart, kind, scale, shape, states, per_chunk):
     """Wall-clock times of checkpointed jobs under a renewal failure process.
 
-    Compute ``tau`` then checkpoint ``delta``, repeated until ``work`` is done (a shorter
-    last segment if ``tau`` does not divide it; every segment ends with a checkpoint, as in
-    Daly's cost function); a failure loses the work since the last checkpoint and costs
+    ``n_full`` segments of ``tau`` computation, then one of ``last`` if ``last > 0``, each
+    followed by a checkpoint ``delta`` (as in Daly's cost function); segments are counted,
+    not summed, so rounding never adds a sliver segment; a failure loses the work since the last checkpoint and costs
     ``restart``, during which failures can strike again. Times to failure are exponential
     (``kind`` 0, mean ``scale``) or Weibull (``kind`` 1) and renew at each failure.
     """
@@ -144,7 +144,8 @@ def checkpoint_runs(work, tau, delta, restart, kind, scale, shape, states, per_c
         st = states[c].copy()
         for j in range(per_chunk[c]):
             clock = 0.0
-            done = 0.0
+            seg_index = 0
+            n_seg = n_full + (1 if last > 0.0 else 0)
             next_fail = _time_to_failure(kind, scale, shape, st)
             needs_restart = False
             while True:
@@ -156,8 +157,7 @@ def checkpoint_runs(work, tau, delta, restart, kind, scale, shape, states, per_c
                     clock += restart
                     next_fail -= restart
                     needs_restart = False
-                seg = min(tau, work - done)
-                last = done + seg >= work
+                seg = tau if seg_index < n_full else last
                 need = seg + delta
                 if next_fail < need:
                     clock += next_fail
@@ -166,8 +166,8 @@ def checkpoint_runs(work, tau, delta, restart, kind, scale, shape, states, per_c
                     continue
                 clock += need
                 next_fail -= need
-                done += seg
-                if last:
+                seg_index += 1
+                if seg_index == n_seg:
                     break
             out[starts[c] + j] = clock
     return out

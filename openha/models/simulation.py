@@ -136,6 +136,14 @@ def simulate_checkpoint(
     else:
         shape = check_positive("weibull_shape", weibull_shape)
         kind, scale = 1, mtbf / math.gamma(1.0 + 1.0 / shape)
+    n_full = math.floor(work / tau)
+    last = work - n_full * tau
+    if last <= 1e-12 * work:  # tau divides work up to rounding
+        last = 0.0
+    elif tau - last <= 1e-12 * work:
+        n_full, last = n_full + 1, 0.0
     states, per_chunk = chunked_streams(seed, replications)
-    out = _kernels.checkpoint_runs(work, tau, delta, restart, kind, scale, shape, states, per_chunk)
+    out = _kernels.checkpoint_runs(
+        n_full, last, tau, delta, restart, kind, scale, shape, states, per_chunk
+    )
     return Estimate.of(out, confidence)
