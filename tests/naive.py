@@ -149,3 +149,373 @@ def binomial_upper_tail_exact(n: int, p: float, j: int) -> float:
 
     q = Fraction(p)
     return float(sum(math.comb(n, i) * q**i * (1 - q) ** (n - i) for i in range(j, n + 1)))
+
+
+# --------------------------------------------------------------------------- load and strategies
+def threshold_quorums(names: Sequence[str], k: int) -> list[frozenset[str]]:
+    """The minimal quorums of "any k of ``names``": every k-subset."""
+    return [frozenset(c) for c in itertools.combinations(names, k)]
+
+
+def f_resilient_quorums(
+    names: Sequence[str], quorums: Sequence[frozenset[str]], f: int
+) -> list[frozenset[str]]:
+    """Minimal sets S such that S minus any F (|F| <= f) still contains one of ``quorums``.
+
+    By definition: test every subset S of ``names`` against every removal F of at most f of
+    its nodes, then keep the sets with no such subset one node smaller (resilience is monotone).
+    """
+    qs = [frozenset(q) for q in quorums]
+
+    def contains_quorum(s: frozenset[str]) -> bool:
+        return any(q <= s for q in qs)
+
+    def resilient(s: frozenset[str]) -> bool:
+        return all(
+            contains_quorum(s - set(gone))
+            for r in range(min(f, len(s)) + 1)
+            for gone in itertools.combinations(sorted(s), r)
+        )
+
+    ok = {
+        frozenset(c)
+        for r in range(len(names) + 1)
+        for c in itertools.combinations(names, r)
+        if resilient(frozenset(c))
+    }
+    return [s for s in ok if not any(s - {x} in ok for x in s)]
+
+
+def optimal_load_by_enumeration(
+    read_quorums: Sequence[frozenset[str]],
+    write_quorums: Sequence[frozenset[str]],
+    read_fraction_mix: dict[float, float],
+    read_cap: dict[str, float],
+    write_cap: dict[str, float],
+    objective: str = "load",
+    *,
+    latency: dict[str, float] | None = None,
+    load_limit: float | None = None,
+    network_limit: float | None = None,
+    latency_limit: float | None = None,
+) -> float | None:
+    """Optimum of the quorum-probability LP, one variable per listed quorum (None if infeasible).
+
+    Variables: p_R for each read quorum, p_W for each write quorum, and L_j for each read
+    fraction fr_j (weight w_j) of the mix. For every fraction j and node x,
+    fr_j * sum_{R containing x} p_R / read_cap[x] + (1 - fr_j) * sum_{W containing x} p_W /
+    write_cap[x] <= L_j. Objectives: load sum_j w_j L_j; network and latency are expectations
+    over the mean read fraction of |Q| and of the largest latency in Q. Written out densely.
+    """
+    from scipy.optimize import linprog
+
+    rq, wq = [frozenset(q) for q in read_quorums], [frozenset(q) for q in write_quorums]
+    names = sorted(set().union(*rq, *wq))
+    total = sum(read_fraction_mix.values())
+    fracs = list(read_fraction_mix)
+    weights = [read_fraction_mix[fr] / total for fr in fracs]
+    mean_fr = sum(fr * w for fr, w in zip(fracs, weights, strict=True))
+    nr, nw, nl = len(rq), len(wq), len(fracs)
+    a_ub: list[list[float]] = []
+    b_ub: list[float] = []
+    for j, fr in enumerate(fracs):
+        for x in names:
+            row = [0.0] * (nr + nw + nl)
+            for i, q in enumerate(rq):
+                if x in q:
+                    row[i] = fr / read_cap[x]
+            for i, q in enumerate(wq):
+                if x in q:
+                    row[nr + i] = (1.0 - fr) / write_cap[x]
+            row[nr + nw + j] = -1.0
+            a_ub.append(row)
+            b_ub.append(0.0)
+
+    def expected(value: Callable[[frozenset[str]], float]) -> list[float]:
+        return (
+            [mean_fr * value(q) for q in rq] + [(1.0 - mean_fr) * value(q) for q in wq] + [0.0] * nl
+        )
+
+    costs = {"load": [0.0] * (nr + nw) + weights, "network": expected(len)}
+    if latency is not None:
+        costs["latency"] = expected(lambda q: max(latency[x] for x in q))
+    for name, limit in (
+        ("load", load_limit),
+        ("network", network_limit),
+        ("latency", latency_limit),
+    ):
+        if limit is not None:
+            a_ub.append(costs[name])
+            b_ub.append(limit)
+    a_eq = [[1.0] * nr + [0.0] * (nw + nl), [0.0] * nr + [1.0] * nw + [0.0] * nl]
+    res = linprog(
+        costs[objective], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0, 1.0], method="highs"
+    )  # default bounds: every variable >= 0
+    if res.status == 2:
+        return None
+    assert res.status == 0, res.message
+    return float(res.fun)
+
+
+def strategy_metrics(
+    read_probs: dict[frozenset[str], float],
+    write_probs: dict[frozenset[str], float],
+    read_fraction_mix: dict[float, float],
+    read_cap: dict[str, float],
+    write_cap: dict[str, float],
+    latency: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """Load, network load and latency of an explicit strategy, straight from the definitions."""
+    names = sorted(set(read_cap))
+    total = sum(read_fraction_mix.values())
+    load = 0.0
+    for fr, w in read_fraction_mix.items():
+        busiest = max(
+            fr * sum(p for q, p in read_probs.items() if x in q) / read_cap[x]
+            + (1.0 - fr) * sum(p for q, p in write_probs.items() if x in q) / write_cap[x]
+            for x in names
+        )
+        load += w / total * busiest
+    mean_fr = sum(fr * w / total for fr, w in read_fraction_mix.items())
+
+    def expected(value: Callable[[frozenset[str]], float]) -> float:
+        return mean_fr * sum(p * value(q) for q, p in read_probs.items()) + (1.0 - mean_fr) * sum(
+            p * value(q) for q, p in write_probs.items()
+        )
+
+    out = {"load": load, "network": expected(len)}
+    if latency is not None:
+        out["latency"] = expected(lambda q: max(latency[x] for x in q))
+    return out
+
+
+# --------------------------------------------------------------------------- availability models
+def birth_death_unavailability(n: int, k: int, lam: float, mu: float, crews: int | None) -> float:
+    """P(fewer than k of n replicas up) for the failed-count birth-death chain, in exact rationals.
+
+    From i failed, a failure comes at (n - i) lam and a repair at min(i, c) mu (i mu without
+    crews); detailed balance gives pi_(i+1) = pi_i (n - i) lam / (min(i + 1, c) mu).
+    """
+    from fractions import Fraction
+
+    lam_q, mu_q = Fraction(lam), Fraction(mu)
+    weights = [Fraction(1)]
+    for j in range(n):
+        servers = j + 1 if crews is None else min(j + 1, crews)
+        weights.append(weights[-1] * (n - j) * lam_q / (servers * mu_q))
+    return float(sum(weights[n - k + 1 :]) / sum(weights))
+
+
+def birth_death_mttf(n: int, k: int, lam: float, mu: float, crews: int | None) -> float:
+    """Mean time from 0 failed to n - k + 1 failed, by first-step analysis, in exact rationals.
+
+    Let T_i be the mean time to go from i failed to i + 1 failed. From i the next event is a
+    failure (rate a_i) or a repair (rate b_i), so T_i = 1 / a_i + (b_i / a_i) T_(i-1) (after
+    a repair it must climb back from i - 1 first), T_0 = 1 / a_0; the MTTF is the sum of
+    T_0 ... T_(n-k).
+    """
+    from fractions import Fraction
+
+    lam_q, mu_q = Fraction(lam), Fraction(mu)
+    total, prev = Fraction(0), Fraction(0)
+    for i in range(n - k + 1):
+        a = (n - i) * lam_q
+        b = (i if crews is None else min(i, crews)) * mu_q
+        prev = 1 / a + b / a * prev
+        total += prev
+    return float(total)
+
+
+def _replica_generator(
+    zones: Sequence[int],
+    k: int,
+    lam: object,
+    mu: object,
+    crews: int | None,
+    zone_lam: object,
+    zone_mu: object,
+) -> tuple[list[tuple[bool, ...]], dict[tuple[int, int], object], list[bool]]:
+    """States, off-diagonal rates {(i, j): rate} and up flags, one state per replica.
+
+    A state is (zone up flags..., replica up flags...), starting from all up and keeping
+    only the states reachable from it. Up replicas in up zones fail at ``lam``; the failed
+    replicas in up zones (F of them) share the repair rate mu * min(F, crews) equally (mu * F
+    without crews); an up zone fails at ``zone_lam`` and a down one returns at ``zone_mu``,
+    its replicas as they were. Up: at least k replicas up in up zones. Rates keep the type
+    given (float or Fraction).
+    """
+    zone_of = [z for z, size in enumerate(zones) for _ in range(size)]
+    n, nz = len(zone_of), len(zones)
+
+    def moves(s: tuple[bool, ...]) -> list[tuple[tuple[bool, ...], object]]:
+        zone_up, rep_up = s[:nz], s[nz:]
+        live = [zone_up[zone_of[r]] for r in range(n)]
+        waiting = [r for r in range(n) if live[r] and not rep_up[r]]
+        out = []
+        for r in range(n):
+            if live[r]:
+                busy = len(waiting) if crews is None else min(len(waiting), crews)
+                rate = lam if rep_up[r] else mu * busy / len(waiting)  # type: ignore[operator]
+                flipped = (*s[: nz + r], not rep_up[r], *s[nz + r + 1 :])
+                out.append((flipped, rate))
+        if zone_lam:
+            for z in range(nz):
+                flipped = (*s[:z], not zone_up[z], *s[z + 1 :])
+                out.append((flipped, zone_lam if zone_up[z] else zone_mu))
+        return out
+
+    start = (True,) * (nz + n)
+    states, index, rates = [start], {start: 0}, {}
+    for s in states:  # grows while we walk it: breadth-first over reachable states
+        for t, rate in moves(s):
+            if t not in index:
+                index[t] = len(states)
+                states.append(t)
+            key = (index[s], index[t])
+            rates[key] = rates.get(key, 0) + rate  # type: ignore[operator]
+    up = [sum(s[nz + r] and s[zone_of[r]] for r in range(n)) >= k for s in states]
+    return states, rates, up
+
+
+def replica_chain_dense(
+    zones: Sequence[int],
+    k: int,
+    lam: float,
+    mu: float,
+    crews: int | None = None,
+    zone_lam: float = 0.0,
+    zone_mu: float = 1.0,
+) -> tuple[float, float]:
+    """(unavailability, MTTF from all up) of replicas in zones, from a dense per-replica chain.
+
+    States and rates from :func:`_replica_generator`; the stationary law solves pi Q = 0 with
+    one balance equation replaced by sum(pi) = 1, the MTTF solves -Q_UU t = 1 (numpy).
+    """
+    import numpy as np
+
+    states, rates, up_list = _replica_generator(zones, k, lam, mu, crews, zone_lam, zone_mu)
+    m = len(states)
+    q = np.zeros((m, m))
+    for (i, j), rate in rates.items():
+        q[i, j] = rate
+    q -= np.diag(q.sum(axis=1))
+    up = np.array(up_list)
+    a = q.T.copy()
+    a[0] = 1.0
+    b = np.zeros(m)
+    b[0] = 1.0
+    pi = np.linalg.solve(a, b)
+    ui = np.flatnonzero(up)  # state 0 (all up) is ui[0]
+    t = np.linalg.solve(-q[np.ix_(ui, ui)], np.ones(ui.size))
+    return float(pi[~up].sum()), float(t[0])
+
+
+def replica_chain_exact_unavailability(
+    zones: Sequence[int],
+    k: int,
+    lam: float,
+    mu: float,
+    crews: int | None = None,
+    zone_lam: float = 0.0,
+    zone_mu: float = 1.0,
+) -> float:
+    """Unavailability of the per-replica chain solved by Gaussian elimination in exact rationals.
+
+    For tiny chains only (tens of states): no rounding at all until the final float().
+    """
+    from fractions import Fraction
+
+    fr = Fraction
+    states, rates, up = _replica_generator(
+        zones, k, fr(lam), fr(mu), crews, fr(zone_lam), fr(zone_mu)
+    )
+    m = len(states)
+    # rows of Q^T as {column: value}: sum_i pi_i Q[i, j] = 0 for every j, the first replaced
+    # by sum(pi) = 1; Gaussian elimination then back substitution, all in rationals
+    rows: list[dict[int, Fraction]] = [{} for _ in range(m)]
+    for (i, j), rate in rates.items():
+        rows[j][i] = rows[j].get(i, fr(0)) + rate
+        rows[i][i] = rows[i].get(i, fr(0)) - rate
+    rows[0] = dict.fromkeys(range(m), fr(1))
+    b = [fr(1)] + [fr(0)] * (m - 1)
+    for col in range(m):
+        piv = next(r for r in range(col, m) if rows[r].get(col, 0) != 0)
+        rows[col], rows[piv] = rows[piv], rows[col]
+        b[col], b[piv] = b[piv], b[col]
+        for r in range(col + 1, m):
+            if rows[r].get(col, 0) != 0:
+                f = rows[r][col] / rows[col][col]
+                for c, v in rows[col].items():
+                    rows[r][c] = rows[r].get(c, fr(0)) - f * v
+                b[r] -= f * b[col]
+    pi = [fr(0)] * m
+    for i in reversed(range(m)):
+        rest = sum((v * pi[c] for c, v in rows[i].items() if c > i), fr(0))
+        pi[i] = (b[i] - rest) / rows[i][i]
+    return float(sum(p for p, ok in zip(pi, up, strict=True) if not ok))
+
+
+# --------------------------------------------------------------------------- reliability block diagrams
+def rbd_holds(spec: object, up: frozenset[str]) -> bool:
+    """Whether a diagram works when exactly the leaves in ``up`` work.
+
+    ``spec`` is a leaf name (str), ``("series", [children])`` (all work),
+    ``("parallel", [children])`` (any works) or ``("kofn", k, [children])`` (at least k work).
+    """
+    if isinstance(spec, str):
+        return spec in up
+    kind, *rest = spec  # type: ignore[misc]
+    kids = rest[-1]
+    working = sum(rbd_holds(child, up) for child in kids)
+    need = {"series": len(kids), "parallel": 1}.get(kind, rest[0])
+    return working >= need
+
+
+def rbd_unavailability_by_enumeration(spec: object, unavailability: dict[str, float]) -> float:
+    """P(the diagram fails): sum, over all 2^leaves up/down combinations in which it fails, of
+    the product of the leaves' probabilities, in exact rationals."""
+    from fractions import Fraction
+
+    names = sorted(unavailability)
+    down = Fraction(0)
+    for states in itertools.product((True, False), repeat=len(names)):
+        prob = Fraction(1)
+        for name, ok in zip(names, states, strict=True):
+            u = Fraction(unavailability[name])
+            prob *= (1 - u) if ok else u
+        if not rbd_holds(spec, frozenset(x for x, ok in zip(names, states, strict=True) if ok)):
+            down += prob
+    return float(down)
+
+
+# --------------------------------------------------------------------------- checkpoint/restart
+def checkpoint_runtime_by_renewal(
+    work: float, interval: float, delta: float, mtbf: float, restart: float
+) -> float:
+    """Expected wall-clock time of a job of ``work / interval`` segments (an integer), each
+    ``interval + delta`` long, under Poisson failures (mean ``mtbf``), by first-step analysis
+    with numerical integrals (scipy.integrate.quad), not Daly's closed form.
+
+    A restart of length R, itself interruptible, takes E_R with
+    E_R = R P(T > R) + int_0^R (t + E_R) f(t) dt; a segment of length s takes E_s with
+    E_s = s P(T > s) + int_0^s (t + E_R + E_s) f(t) dt (f the failure density).
+    """
+    from scipy.integrate import quad
+
+    segments = work / interval
+    assert abs(segments - round(segments)) < 1e-9, "work must be a multiple of interval"
+
+    def density(t: float) -> float:
+        return math.exp(-t / mtbf) / mtbf
+
+    def survive(t: float) -> float:
+        return math.exp(-t / mtbf)
+
+    def fail_time(length: float) -> float:  # int_0^length t f(t) dt
+        return quad(lambda t: t * density(t), 0.0, length, epsabs=0.0, epsrel=1e-13)[0]
+
+    e_r = (restart * survive(restart) + fail_time(restart)) / survive(restart)
+    s = interval + delta
+    p_fail = 1.0 - survive(s)
+    e_s = (s * survive(s) + fail_time(s) + p_fail * e_r) / survive(s)
+    return round(segments) * e_s

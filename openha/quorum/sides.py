@@ -214,6 +214,12 @@ def systematic_decomposition(x: np.ndarray, k: int) -> tuple[list[np.ndarray], n
         return [np.zeros(0, np.int64)], np.ones(1)
     x = x * (k / total)  # absorb rounding from the LP
     x = np.minimum(x, 1.0)
+    # clipping an entry a hair above 1 leaves the sum below k, so forcing c[-1] = k would
+    # stretch the last interval past length 1 and pick its item twice: spread the deficit
+    # over the room below 1 instead (it fits, since sum(1 - x) = n - sum(x) >= k - sum(x))
+    room = 1.0 - x
+    if x.sum() < k and room.sum() > 0.0:
+        x = np.minimum(x + (k - x.sum()) * room / room.sum(), 1.0)
     c = np.cumsum(x)
     c[-1] = float(k)
     frac = np.unique(np.concatenate([[0.0, 1.0], np.mod(c, 1.0)]))
@@ -226,6 +232,8 @@ def systematic_decomposition(x: np.ndarray, k: int) -> tuple[list[np.ndarray], n
         u = 0.5 * (lo + hi) + np.arange(k)
         # sorted and distinct, since every x_i <= 1 and the points are 1 apart
         chosen = np.minimum(np.searchsorted(c, u, side="right"), x.size - 1)
+        if np.any(np.diff(chosen) == 0):  # a rounding-wide sliver where c[-1] was set to k
+            continue
         subsets.append(chosen.astype(np.int64))
         probs.append(hi - lo)
     p = np.array(probs)

@@ -313,7 +313,9 @@ class QuorumSystem:
             mix ``{fraction: weight}`` whose expected objective is minimised.
         f : int
             Use only f-resilient quorums: sets that still contain a quorum after any f of
-            their nodes fail (so an operation need not be retried after f failures).
+            their nodes fail (so an operation need not be retried after f failures). The
+            latency of such a set is its slowest node's: the latency when f of its nodes
+            have failed (quoracle instead counts the time until a quorum of it answered).
         optimize : {"load", "network", "latency"}
             Load of the busiest node (divided by its capacity when nodes have
             ``capacity``/``read_capacity``/``write_capacity``), expected number of nodes
