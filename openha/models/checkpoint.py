@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from scipy import optimize, special
 
-from openha.errors import OpenHAError, check_nonnegative, check_positive
+from openha.errors import OpenHAError, check_finite, check_nonnegative, check_positive
 
 __all__ = [
     "CheckpointPlan",
@@ -69,7 +69,9 @@ def expected_runtime(
     """Daly's expected wall-clock time: ``M e^(R/M) (e^((tau + delta)/M) - 1) work / tau``.
 
     Exact for Poisson failures that can strike during computation, checkpoints and
-    restarts alike (Daly 2006, eq. 13); the last segment is counted as a full interval.
+    restarts alike (Daly 2006, eq. 13) when ``interval`` divides ``work``; otherwise the
+    cost of the shorter last segment is pro-rated (Daly's convention), while a simulation
+    runs it as a segment of its own.
 
     Examples
     --------
@@ -107,7 +109,15 @@ def optimal_interval(delta: float, mtbf: float) -> float:
     mtbf = check_positive("mtbf", mtbf)
     if delta == 0.0:
         return 0.0
-    w = special.lambertw(-math.exp(-delta / mtbf - 1.0), k=0).real
+    eps = delta / mtbf
+    if eps <= 1e-4:
+        # Near W's branch point -1/e, rounding exp(-eps - 1) costs digits; use the branch-point
+        # series 1 + W = p - p^2/3 + 11p^3/72 - ... in p = sqrt(2 (1 - e^-eps)) (Corless et al.,
+        # "On the Lambert W function", 1996), accurate to ~1e-13 relative here and better below.
+        p = math.sqrt(-2.0 * math.expm1(-eps))
+        coeffs = (1.0, -1.0 / 3.0, 11.0 / 72.0, -43.0 / 540.0, 769.0 / 17280.0, -221.0 / 8505.0)
+        return mtbf * sum(c * p ** (i + 1) for i, c in enumerate(coeffs))
+    w = special.lambertw(-math.exp(-eps - 1.0), k=0).real
     return mtbf * (1.0 + float(w))
 
 
@@ -137,7 +147,8 @@ class CheckpointPlan:
         >>> round(p.daly, 1), round(p.exact, 2), round(p.exact_numerical, 2)
         (9.1, 9.17, 9.17)
         """
-        if delta <= 0:
+        check_positive("work", work)  # with no work every interval costs 0: nothing to optimise
+        if check_finite("delta", delta) <= 0:
             raise OpenHAError(f"delta must be a finite number > 0 to optimise; got {delta!r}")
         exact = optimal_interval(delta, mtbf)
         res = optimize.minimize_scalar(

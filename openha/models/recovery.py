@@ -13,7 +13,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from openha.errors import OpenHAError, check_nonnegative, check_positive
@@ -93,7 +92,7 @@ class SnapshotModel:
                 "overhead": self.overhead(s),
                 "cost_rate": self.cost_rate(s),
             }
-            for s in np.asarray(intervals_entries, dtype=float)
+            for s in [self._interval(x) for x in intervals_entries]
         ]
         return pd.DataFrame(rows)
 
