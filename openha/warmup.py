@@ -34,4 +34,13 @@ def warmup() -> float:
         system.latency_distribution(quantiles=(0.5,))
         system.latency_distribution(method="montecarlo", trials=64, seed=0)
     Exponential(mean=1.0).sample(4, seed=0)
+    from openha.models import ReplicaChain, simulate_checkpoint, simulate_replicas
+
+    chain = ReplicaChain(
+        n=3, k=2, failure_rate=0.1, repair_rate=1.0, zones=(2, 1), zone_failure_rate=0.01
+    )
+    simulate_replicas(chain, horizon_hours=10.0, replications=2, seed=0)
+    simulate_replicas(chain, horizon_hours=1e6, replications=2, seed=0, first_loss=True)
+    simulate_checkpoint(1.0, 0.5, 0.1, 10.0, 0.1, replications=2, seed=0)
+    simulate_checkpoint(1.0, 0.5, 0.1, 10.0, 0.1, weibull_shape=0.7, replications=2, seed=0)
     return time.perf_counter() - t0
