@@ -519,3 +519,37 @@ def checkpoint_runtime_by_renewal(
     p_fail = 1.0 - survive(s)
     e_s = (s * survive(s) + fail_time(s) + p_fail * e_r) / survive(s)
     return round(segments) * e_s
+
+
+def replica_chain_gth_unavailability(
+    zones: Sequence[int],
+    k: int,
+    lam: float,
+    mu: float,
+    crews: int | None = None,
+    zone_lam: float = 0.0,
+    zone_mu: float = 1.0,
+) -> float:
+    """Unavailability of the per-replica chain by the GTH algorithm (dense, floats).
+
+    Grassmann, Taksar and Heyman (Operations Research 33(5), 1985): censor the states one
+    by one, last first; the rates out of a censored state are re-routed through it, and its
+    total exit rate is summed from those rates instead of read off the diagonal, so nothing
+    is ever subtracted and every probability keeps its relative precision, however tiny.
+    """
+    import numpy as np
+
+    states, rates, up = _replica_generator(zones, k, lam, mu, crews, zone_lam, zone_mu)
+    m = len(states)
+    a = np.zeros((m, m))
+    for (i, j), rate in rates.items():
+        a[i, j] = rate
+    for n in range(m - 1, 0, -1):
+        out = a[n, :n].sum()  # rate from n into the states still kept
+        a[:n, n] /= out
+        a[:n, :n] += np.outer(a[:n, n], a[n, :n])
+    pi = np.zeros(m)
+    pi[0] = 1.0
+    for n in range(1, m):
+        pi[n] = pi[:n] @ a[:n, n]
+    return float(pi[~np.array(up)].sum() / pi.sum())

@@ -84,7 +84,10 @@ def expected_runtime(
     delta = check_nonnegative("delta", delta)
     mtbf = check_positive("mtbf", mtbf)
     restart = check_nonnegative("restart", restart)
-    return mtbf * math.exp(restart / mtbf) * math.expm1((tau + delta) / mtbf) * work / tau
+    try:
+        return mtbf * math.exp(restart / mtbf) * math.expm1((tau + delta) / mtbf) * work / tau
+    except OverflowError:  # (tau + delta) / M or R / M beyond ~709: the job never finishes
+        return math.inf
 
 
 def efficiency(interval: float, delta: float, mtbf: float, restart: float = 0.0) -> float:

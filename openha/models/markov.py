@@ -47,21 +47,27 @@ class ReplicaChain:
     zone_repair_rate: float = 1.0
 
     def __post_init__(self) -> None:
+        # store the checked values, so that e.g. a numeric string becomes the number it names
         n = check_int("n", self.n, low=1)
-        check_int("k", self.k, low=1, high=n)
-        check_positive("failure_rate", self.failure_rate)
-        check_positive("repair_rate", self.repair_rate)
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "k", check_int("k", self.k, low=1, high=n))
+        object.__setattr__(self, "failure_rate", check_positive("failure_rate", self.failure_rate))
+        object.__setattr__(self, "repair_rate", check_positive("repair_rate", self.repair_rate))
         if self.crews is not None:
-            check_int("crews", self.crews, low=1)
+            object.__setattr__(self, "crews", check_int("crews", self.crews, low=1))
         if self.zones is not None:
+            if isinstance(self.zones, int | str) or not hasattr(self.zones, "__iter__"):
+                raise OpenHAError(f"zones must be a tuple of replicas per zone; got {self.zones!r}")
             sizes = tuple(check_int("zones (replicas per zone)", z, low=1) for z in self.zones)
             if sum(sizes) != n:
                 raise OpenHAError(
                     f"zones must hold all n={n} replicas; got sizes {sizes} (sum {sum(sizes)})"
                 )
             object.__setattr__(self, "zones", sizes)
-        check_nonnegative("zone_failure_rate", self.zone_failure_rate)
-        check_positive("zone_repair_rate", self.zone_repair_rate)
+        zlam = check_nonnegative("zone_failure_rate", self.zone_failure_rate)
+        object.__setattr__(self, "zone_failure_rate", zlam)
+        zmu = check_positive("zone_repair_rate", self.zone_repair_rate)
+        object.__setattr__(self, "zone_repair_rate", zmu)
 
     @property
     def sizes(self) -> tuple[int, ...]:

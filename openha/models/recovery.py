@@ -50,8 +50,8 @@ class SnapshotModel:
             "replay_entries_per_s",
             "failure_rate_per_s",
         ):
-            check_positive(name, getattr(self, name))
-        check_nonnegative("state_mb", self.state_mb)
+            object.__setattr__(self, name, check_positive(name, getattr(self, name)))
+        object.__setattr__(self, "state_mb", check_nonnegative("state_mb", self.state_mb))
 
     def _interval(self, interval_entries: float) -> float:
         return check_positive("interval_entries", interval_entries)
@@ -111,10 +111,12 @@ def recovery_objectives(
 ) -> pd.DataFrame:
     """RPO and RTO (mean and worst case) of four ways to survive a server loss.
 
-    - ``checkpointing``: one server checkpoints every ``checkpoint_interval_s`` (taking
-      ``checkpoint_s``); a failure loses the writes since the last completed checkpoint
-      (mean half an interval, worst an interval plus a checkpoint) and the service is
-      down for detection plus ``restart_s`` (restart on a spare from the checkpoint).
+    - ``checkpointing``: one server computes for ``checkpoint_interval_s`` (tau), then
+      checkpoints for ``checkpoint_s`` (delta), capturing its state as the checkpoint
+      starts. A failure at a uniform point of a cycle loses everything since the last
+      completed checkpoint's capture: (tau + delta) / 2 + delta on average, tau + 2 delta
+      at worst. The service is down for detection plus ``restart_s`` (restart on a spare
+      from the checkpoint).
     - ``sync replication``: a write is acknowledged once replicated; nothing acknowledged
       is lost; down for detection plus ``failover_s``.
     - ``async replication``: writes are acknowledged before replication; the last
@@ -132,7 +134,7 @@ def recovery_objectives(
     >>> df = recovery_objectives(write_rate_per_s=1000, detection_s=1.0, failover_s=0.3,
     ...     restart_s=120, checkpoint_interval_s=600, checkpoint_s=20, async_lag_s=0.05)
     >>> df.set_index("strategy").loc[["checkpointing", "async replication"], "rpo_max_s"].tolist()
-    [620.0, 0.05]
+    [640.0, 0.05]
     """
     rate = check_positive("write_rate_per_s", write_rate_per_s)
     det = check_nonnegative("detection_s", detection_s)
@@ -147,7 +149,7 @@ def recovery_objectives(
             raise OpenHAError("snapshot_interval_entries is needed with snapshots=")
         rebuild = snapshots.recovery_s(snapshot_interval_entries)
     rows = [
-        ("checkpointing", (ci + cs) / 2.0, ci + cs, det + rs, det + rs, math.nan),
+        ("checkpointing", (ci + cs) / 2.0 + cs, ci + 2.0 * cs, det + rs, det + rs, math.nan),
         ("sync replication", 0.0, 0.0, det + fo, det + fo, math.nan),
         ("async replication", lag, lag, det + fo, det + fo, math.nan),
         ("replication + snapshots", 0.0, 0.0, det + fo, det + fo, rebuild),
