@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from openha.dist import Distribution, as_distribution
 from openha.errors import check_positive, check_probability
+from openha.nines import HOURS_PER_YEAR, Nines
 
 __all__ = ["ClientAvailability", "client_availability"]
 
-MINUTES_PER_YEAR = 365.25 * 24 * 60
 MS_PER_HOUR = 3_600_000.0
 
 
 @dataclass(frozen=True)
-class ClientAvailability:
+class ClientAvailability(Nines):
     """Unavailability seen by clients, split into its two causes."""
 
     unavailability: float
@@ -23,16 +22,6 @@ class ClientAvailability:
     failover_unavailability: float
     failovers_per_year: float
     mean_failover_ms: float
-
-    @property
-    def nines(self) -> float:
-        """``-log10(unavailability)``."""
-        return math.inf if self.unavailability <= 0 else -math.log10(self.unavailability)
-
-    @property
-    def downtime_min_per_year(self) -> float:
-        """Expected minutes per year in which clients cannot write."""
-        return self.unavailability * MINUTES_PER_YEAR
 
 
 def client_availability(
@@ -67,6 +56,6 @@ def client_availability(
         unavailability=q + fo,
         quorum_unavailability=q,
         failover_unavailability=fo,
-        failovers_per_year=(1.0 - q) * rate * 8766.0 / (1.0 + rate * mean_h),
+        failovers_per_year=(1.0 - q) * rate * HOURS_PER_YEAR / (1.0 + rate * mean_h),
         mean_failover_ms=d.mean,
     )

@@ -26,10 +26,10 @@ import scipy.sparse as sp
 
 from openha.errors import OpenHAError, check_int, check_nonnegative, check_positive
 from openha.models.stationary import stationary
+from openha.nines import Nines
 
 __all__ = ["MarkovAvailability", "ReplicaChain", "markov_availability", "mttdl"]
 
-MINUTES_PER_YEAR = 365.25 * 24 * 60
 MAX_STATES = 2_000_000
 
 
@@ -135,7 +135,7 @@ class ReplicaChain:
 
 
 @dataclass(frozen=True)
-class MarkovAvailability:
+class MarkovAvailability(Nines):
     """Steady-state availability of a replica group and its mean time to quorum loss (hours)."""
 
     unavailability: float
@@ -143,16 +143,6 @@ class MarkovAvailability:
     mttf_hours: float
     n_states: int
     method: str = "markov"
-
-    @property
-    def nines(self) -> float:
-        """``-log10(unavailability)``."""
-        return math.inf if self.unavailability <= 0 else -math.log10(self.unavailability)
-
-    @property
-    def downtime_min_per_year(self) -> float:
-        """Expected minutes per year without a quorum."""
-        return self.unavailability * MINUTES_PER_YEAR
 
 
 def _steady_state(q: sp.csr_array, up: np.ndarray) -> tuple[float, float]:

@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 
 from openha.errors import OpenHAError, check_int, check_probability
+from openha.nines import Nines
 
 __all__ = ["KofN", "Leaf", "Parallel", "RBDResult", "Series", "evaluate"]
-
-MINUTES_PER_YEAR = 365.25 * 24 * 60
 
 
 class _Node:
@@ -140,7 +139,7 @@ class KofN(_Composite):
 
 
 @dataclass(frozen=True)
-class RBDResult:
+class RBDResult(Nines):
     """End-to-end availability and what each leaf block costs."""
 
     unavailability: float
@@ -151,16 +150,6 @@ class RBDResult:
     def availability(self) -> float:
         """1 - unavailability (for display; compare unavailabilities)."""
         return 1.0 - self.unavailability
-
-    @property
-    def nines(self) -> float:
-        """``-log10(unavailability)``."""
-        return math.inf if self.unavailability <= 0 else -math.log10(self.unavailability)
-
-    @property
-    def downtime_min_per_year(self) -> float:
-        """Expected minutes per year the platform is down."""
-        return self.unavailability * MINUTES_PER_YEAR
 
 
 def _check_tree(root: _Node) -> None:

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from openha.nines import Nines
+
 __all__ = ["Availability", "LatencyDistribution"]
 
 
 @dataclass(frozen=True)
-class Availability:
+class Availability(Nines):
     """Availability of an operation: P(some quorum of it is up).
 
     ``unavailability`` is computed directly (never as ``1 - availability``), so it keeps
@@ -26,16 +28,6 @@ class Availability:
     ci: tuple[float, float] | None = None
     confidence: float | None = None
     trials: int | None = None
-
-    @property
-    def nines(self) -> float:
-        """``-log10(unavailability)`` (``inf`` when the unavailability is 0)."""
-        return math.inf if self.unavailability <= 0.0 else -math.log10(self.unavailability)
-
-    @property
-    def downtime_min_per_year(self) -> float:
-        """Expected minutes per (365.25-day) year with no quorum."""
-        return self.unavailability * 365.25 * 24 * 60
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row: op, method, unavailability, availability, nines, ci bounds, trials."""
