@@ -11,6 +11,7 @@ Poisson-binomial sum of non-negative terms.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,14 +25,16 @@ from openha.nines import Nines
 __all__ = ["KofN", "Leaf", "Parallel", "RBDResult", "Series", "evaluate"]
 
 
-class _Node:
+class _Node(ABC):
     name: str
 
+    @abstractmethod
     def _u(self, override: dict[int, float]) -> float:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Unavailability, with some leaves' values overridden (by id)."""
 
+    @abstractmethod
     def leaves(self) -> Iterator[Leaf]:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """The leaf blocks, depth first."""
 
 
 @dataclass(frozen=True, eq=False)

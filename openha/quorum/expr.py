@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ __all__ = ["Expr", "Gate", "Node", "choose", "majority", "weighted"]
 MAX_QUORUMS = 1_000_000
 
 
-class Expr:
+class Expr(ABC):
     """Base class of quorum expressions (a :class:`Node` or a :class:`Gate`)."""
 
     def __mul__(self, other: Expr) -> Gate:
@@ -56,8 +57,9 @@ class Expr:
                 )
         return tuple(seen.values())
 
+    @abstractmethod
     def _leaves(self) -> Iterator[Node]:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Implemented by Node and Gate."""
 
     def is_read_once(self) -> bool:
         """True when every node appears at most once (then availability is a product form)."""
@@ -68,9 +70,11 @@ class Expr:
         """Whether the set of node names ``names`` satisfies the expression."""
         return self._holds(frozenset(names))
 
+    @abstractmethod
     def _holds(self, up: frozenset[str]) -> bool:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Implemented by Node and Gate."""
 
+    @abstractmethod
     def dual(self) -> Expr:
         """The dual expression: its quorums are the minimal sets meeting every quorum of self.
 
@@ -84,7 +88,6 @@ class Expr:
         >>> (a*b + c*d).dual()
         (a + b)*(c + d)
         """
-        raise NotImplementedError  # pragma: no cover - abstract
 
     def quorums(self) -> Iterator[frozenset[str]]:
         """The minimal quorums, as frozensets of node names.
@@ -117,8 +120,9 @@ class Expr:
         for m in minimal_masks(np.array(masks, dtype=np.int64)):
             yield frozenset(x for x in names if int(m) & bit[x])
 
+    @abstractmethod
     def _quorum_sets(self) -> list[frozenset[str]]:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Implemented by Node and Gate."""
 
     def min_size(self) -> int:
         """Size of the smallest quorum."""
@@ -126,8 +130,9 @@ class Expr:
             return self._min_size_read_once()
         return min(len(q) for q in self.quorums())
 
+    @abstractmethod
     def _min_size_read_once(self) -> int:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Implemented by Node and Gate."""
 
     def resilience(self) -> int:
         """The largest f such that after any f node failures some quorum is still whole."""

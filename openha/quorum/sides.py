@@ -19,6 +19,7 @@ analysis need from a side is linear in the side's variables:
 from __future__ import annotations
 
 import itertools
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +29,7 @@ __all__ = ["EnumeratedSide", "Side", "ThresholdSide", "systematic_decomposition"
 
 
 @dataclass(frozen=True, eq=False)
-class Side:
+class Side(ABC):
     """Linear description of one side; node indices refer to the system's node order.
 
     marginals @ v   gives each node's probability of being in the chosen quorum;
@@ -51,9 +52,9 @@ class Side:
         """Number of LP variables of this side."""
         return int(self.bounds.shape[0])
 
+    @abstractmethod
     def quorums(self, v: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
         """An explicit distribution over quorums (node index arrays) realising ``v``."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
 
 @dataclass(frozen=True, eq=False)
