@@ -36,7 +36,15 @@ from openha.dist import (
 )
 from openha.errors import OpenHAError, check_finite
 
-__all__ = ["RTTMatrix", "data_path", "rtt_matrices", "rtt_matrix", "shifted"]
+__all__ = [
+    "RTTMatrix",
+    "data_path",
+    "raft_election_ranges",
+    "raft_election_times",
+    "rtt_matrices",
+    "rtt_matrix",
+    "shifted",
+]
 
 _D = TypeVar("_D", bound=Distribution)
 
@@ -376,3 +384,53 @@ def rtt_matrix(name: str) -> RTTMatrix:
     if name not in (names := rtt_matrices()):
         raise OpenHAError(f"unknown RTT matrix {name!r}; available: {', '.join(names)}")
     return _load(name)
+
+
+@functools.lru_cache(maxsize=1)
+def _raft_fig16() -> dict[str, np.ndarray]:
+    path = data_path("raft_fig16", "logcabin_time_to_elect.csv")
+    frame = pd.read_csv(path, skipinitialspace=True)
+    frame.columns = ["timeout_range_ms", "cumulative_fraction", "time_to_elect_ms"]
+    return {
+        str(key): np.sort(group.time_to_elect_ms.to_numpy(dtype=float))
+        for key, group in frame.groupby("timeout_range_ms", sort=False)
+    }
+
+
+def raft_election_ranges() -> list[str]:
+    """Election-timeout ranges (ms) measured in the Raft paper's Figure 16.
+
+    Examples
+    --------
+    >>> from openha.data import raft_election_ranges
+    >>> raft_election_ranges()[:3]
+    ['12-24', '25-50', '50-100']
+    """
+    return list(_raft_fig16())
+
+
+def raft_election_times(timeout_range: str) -> Distribution:
+    """Measured time to elect a new Raft leader after a crash (ms), as an Empirical distribution.
+
+    The measurements behind Figure 16 of Ongaro & Ousterhout, "In Search of an
+    Understandable Consensus Algorithm", USENIX ATC 2014: five LogCabin servers, the leader
+    crashed, time until the others heard the new leader's first heartbeat; 1000 trials per
+    election-timeout range (100 for 150-150). See ``data/raft_fig16/README.md``. Use it as
+    the failover time in :func:`openha.models.client_availability`.
+
+    Examples
+    --------
+    >>> from openha.data import raft_election_times
+    >>> round(float(raft_election_times("150-155").quantile(0.5)))  # paper: median 287 ms
+    287
+    >>> round(float(raft_election_times("150-200").quantile(1.0)))  # paper: worst case 513 ms
+    512
+    """
+    table = _raft_fig16()
+    if timeout_range not in table:
+        raise OpenHAError(
+            f"timeout_range must be one of the measured ranges {list(table)}; got {timeout_range!r}"
+        )
+    from openha.dist import Empirical
+
+    return Empirical(table[timeout_range])
