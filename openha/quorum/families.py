@@ -18,6 +18,22 @@ def _nodes(nodes: Sequence[Node]) -> tuple[Node, ...]:
     return members  # type: ignore[return-value]
 
 
+def _thresholds(
+    nodes: Sequence[Node], read: tuple[str, int], write: tuple[str, int], why: str
+) -> QuorumSystem:
+    """Reads of any ``read[1]`` nodes, writes of any ``write[1]``, their sum above n."""
+    ns = _nodes(nodes)
+    n = len(ns)
+    (rn, r), (wn, w) = read, write
+    r = check_int(rn, r, low=1, high=n)
+    w = check_int(wn, w, low=1, high=n)
+    if r + w <= n:
+        raise OpenHAError(
+            f"{rn} + {wn} must exceed the number of nodes ({n}) so that {why}; got {rn}={r}, {wn}={w}"
+        )
+    return QuorumSystem(reads=choose(r, ns), writes=choose(w, ns))
+
+
 def read_write(nodes: Sequence[Node], *, r: int, w: int) -> QuorumSystem:
     """Read any ``r`` nodes, write any ``w`` nodes, with ``r + w > n`` (Gifford 1979).
 
@@ -28,15 +44,7 @@ def read_write(nodes: Sequence[Node], *, r: int, w: int) -> QuorumSystem:
     >>> qs.read_resilience(), qs.write_resilience()
     (3, 1)
     """
-    ns = _nodes(nodes)
-    n = len(ns)
-    r = check_int("r", r, low=1, high=n)
-    w = check_int("w", w, low=1, high=n)
-    if r + w <= n:
-        raise OpenHAError(
-            f"r + w must exceed the number of nodes ({n}) so that reads meet writes; got r={r}, w={w}"
-        )
-    return QuorumSystem(reads=choose(r, ns), writes=choose(w, ns))
+    return _thresholds(nodes, ("r", r), ("w", w), "reads meet writes")
 
 
 def flexible_paxos(nodes: Sequence[Node], *, q1: int, q2: int) -> QuorumSystem:
@@ -53,16 +61,7 @@ def flexible_paxos(nodes: Sequence[Node], *, q1: int, q2: int) -> QuorumSystem:
     >>> qs.writes
     choose(2, [a, b, c, d, e])
     """
-    ns = _nodes(nodes)
-    n = len(ns)
-    q1 = check_int("q1", q1, low=1, high=n)
-    q2 = check_int("q2", q2, low=1, high=n)
-    if q1 + q2 <= n:
-        raise OpenHAError(
-            f"q1 + q2 must exceed the number of nodes ({n}) so that phase-1 and phase-2 quorums "
-            f"intersect; got q1={q1}, q2={q2}"
-        )
-    return QuorumSystem(reads=choose(q1, ns), writes=choose(q2, ns))
+    return _thresholds(nodes, ("q1", q1), ("q2", q2), "phase-1 and phase-2 quorums intersect")
 
 
 def grid(rows: Sequence[Sequence[Node]], *, kind: str = "rows") -> QuorumSystem:
