@@ -30,6 +30,7 @@ from openha.models import (
     young,
 )
 from tests import naive
+from tests.openha_errors import raises_openha_error as _raises
 
 CONF = 0.999  # Monte Carlo CI level: a false failure is a 1-in-1000 event per fixed seed
 
@@ -282,11 +283,6 @@ def test_checkpoint_plan_fields(work, delta, mtbf, restart):
 
 
 # --------------------------------------------------------------------------- determinism
-@pytest.fixture
-def restore_threads():
-    before = numba.get_num_threads()
-    yield
-    numba.set_num_threads(before)
 
 
 def test_simulation_depends_on_seed_only_not_threads(restore_threads):
@@ -307,12 +303,6 @@ def test_simulation_depends_on_seed_only_not_threads(restore_threads):
 
 
 # --------------------------------------------------------------------------- bad input
-def _raises(fn, *words: str) -> None:
-    with pytest.raises(ha.OpenHAError) as info:
-        fn()
-    assert type(info.value) is ha.OpenHAError
-    for w in words:
-        assert w in str(info.value), f"{w!r} not in {str(info.value)!r}"
 
 
 NOT_POSITIVE = [0, -1.0, math.nan, math.inf, "x", None, True]

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import openha as ha
 from openha.models import ReplicaChain, markov_availability, mttdl, simulate_replicas
 from tests import naive
+from tests.openha_errors import raises_openha_error as _raises
 
 RTOL = 1e-10  # exact references: only the solver's rounding separates the two routes
 RTOL_DENSE = 1e-9  # a dense float solve of the same chain, built state by state
@@ -300,13 +301,6 @@ def test_simulated_time_to_first_loss_contains_mttf(name):
     assert est.ci[1] - est.ci[0] < 0.25 * expected
 
 
-@pytest.fixture
-def restore_threads():
-    before = numba.get_num_threads()
-    yield
-    numba.set_num_threads(before)
-
-
 def test_simulation_depends_on_seed_only_not_threads(restore_threads):
     assert numba.config.NUMBA_NUM_THREADS >= 2
     chain = ReplicaChain(**SIM_CHAINS["5-of-3, two crews, zones 2+2+1"])
@@ -393,12 +387,6 @@ def test_zone_outages_never_help(zlam, extra, crews):
 
 
 # --------------------------------------------------------------------------- bad input
-def _raises(fn, *words: str) -> None:
-    with pytest.raises(ha.OpenHAError) as info:
-        fn()
-    assert type(info.value) is ha.OpenHAError
-    for w in words:
-        assert w in str(info.value), f"{w!r} not in {str(info.value)!r}"
 
 
 @pytest.mark.parametrize("bad", [0, -0.1, math.nan, math.inf, "x", None, True])

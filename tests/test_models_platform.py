@@ -31,6 +31,7 @@ from openha.models import (
     recovery_objectives,
 )
 from tests import naive
+from tests.openha_errors import raises_openha_error as _raises
 
 RTOL = 1e-12  # sums of non-negative products: only rounding separates the two routes
 CONF = 0.999
@@ -185,12 +186,6 @@ def test_leaf_sources():
 
 
 # --------------------------------------------------------------------------- RBD bad input
-def _raises(fn, *words: str) -> None:
-    with pytest.raises(ha.OpenHAError) as info:
-        fn()
-    assert type(info.value) is ha.OpenHAError
-    for w in words:
-        assert w in str(info.value), f"{w!r} not in {str(info.value)!r}"
 
 
 def test_rbd_empty_and_non_blocks():

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numba
-import pytest
 
 import openha as ha
 
@@ -45,13 +44,6 @@ if __name__ == "__main__":
 _NS: dict = {}
 exec(compile(SNIPPET, "<determinism snippet>", "exec"), _NS)
 run = _NS["run"]
-
-
-@pytest.fixture
-def restore_threads():
-    before = numba.get_num_threads()
-    yield
-    numba.set_num_threads(before)
 
 
 def test_same_seed_same_result_on_1_and_2_threads(restore_threads):

@@ -10,19 +10,7 @@ import pytest
 
 import openha as ha
 from openha.dist import Exponential
-
-
-def _raises(fn, *words: str) -> str:
-    """Call ``fn``; it must raise exactly OpenHAError whose message contains every word."""
-    with pytest.raises(ha.OpenHAError) as info:
-        fn()
-    err = info.value
-    assert type(err) is ha.OpenHAError  # nothing from numba, nothing wrapped
-    assert isinstance(err, ValueError)
-    msg = str(err)
-    for w in words:
-        assert w in msg, f"{w!r} not in {msg!r}"
-    return msg
+from tests.openha_errors import raises_openha_error as _raises
 
 
 def _abcd(**kw) -> list[ha.Node]:

@@ -22,6 +22,7 @@ import openha as ha
 from openha.quorum import Gate, Node, majority
 from openha.quorum.sides import systematic_decomposition
 from tests import naive
+from tests.openha_errors import raises_openha_error as _raises
 from tests.test_quorum_load import Case, as_mix, build_case, explicit, metrics
 
 fs = frozenset
@@ -289,14 +290,6 @@ def test_latency_mapping_and_distribution_means():
 
 
 # --------------------------------------------------------------------------- bad input
-def _raises(fn, *words: str) -> str:
-    with pytest.raises(ha.OpenHAError) as info:
-        fn()
-    assert type(info.value) is ha.OpenHAError
-    msg = str(info.value)
-    for w in words:
-        assert w in msg, f"{w!r} not in {msg!r}"
-    return msg
 
 
 def _best(msg: str) -> float:
