@@ -17,6 +17,19 @@ from openha.quorum import (
     weighted,
 )
 from openha.report import report  # the function; altair loads on first use
+from openha.sim import (
+    ClosedLoop,
+    Cluster,
+    Crash,
+    Faults,
+    Network,
+    OpenLoop,
+    Partition,
+    Raft,
+    SimResult,
+    Stop,
+    simulate,
+)
 from openha.warmup import warmup
 
 __version__ = "0.1.0"
@@ -24,11 +37,21 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Availability",
+    "ClosedLoop",
+    "Cluster",
+    "Crash",
     "FailureModel",
+    "Faults",
     "LatencyDistribution",
+    "Network",
     "Node",
     "OpenHAError",
+    "OpenLoop",
+    "Partition",
     "QuorumSystem",
+    "Raft",
+    "SimResult",
+    "Stop",
     "__version__",
     "choose",
     "data",
@@ -36,6 +59,7 @@ __all__ = [
     "majority",
     "models",
     "report",
+    "simulate",
     "warmup",
     "weighted",
 ]

@@ -8,6 +8,7 @@ from openha.models.checkpoint import (
     optimal_interval,
     young,
 )
+from openha.models.election import ElectionModel, election_model, split_vote_probability
 from openha.models.failover import ClientAvailability, client_availability
 from openha.models.markov import MarkovAvailability, ReplicaChain, markov_availability, mttdl
 from openha.models.rbd import KofN, Leaf, Parallel, RBDResult, Series, evaluate
@@ -17,6 +18,7 @@ from openha.models.simulation import Estimate, simulate_checkpoint, simulate_rep
 __all__ = [
     "CheckpointPlan",
     "ClientAvailability",
+    "ElectionModel",
     "Estimate",
     "KofN",
     "Leaf",
@@ -29,6 +31,7 @@ __all__ = [
     "client_availability",
     "daly",
     "efficiency",
+    "election_model",
     "evaluate",
     "expected_runtime",
     "markov_availability",
@@ -37,5 +40,6 @@ __all__ = [
     "recovery_objectives",
     "simulate_checkpoint",
     "simulate_replicas",
+    "split_vote_probability",
     "young",
 ]

@@ -1,0 +1,28 @@
+"""Message-level discrete-event simulation of replication protocols (numba engine).
+
+One engine (``_engine.py``, ``_clients.py``, ``_run.py``) hosts every protocol: the
+network, node CPU and disk, clients, faults and the safety checks live once; a
+protocol (``_raft.py``) only handles its messages, timers and disk completions.
+"""
+
+from openha.sim.cluster import Cluster, Crash, Faults, Partition
+from openha.sim.network import Network
+from openha.sim.raft import Raft
+from openha.sim.result import SimResult, Violation
+from openha.sim.simulate import simulate
+from openha.sim.workload import ClosedLoop, OpenLoop, Stop
+
+__all__ = [
+    "ClosedLoop",
+    "Cluster",
+    "Crash",
+    "Faults",
+    "Network",
+    "OpenLoop",
+    "Partition",
+    "Raft",
+    "SimResult",
+    "Stop",
+    "Violation",
+    "simulate",
+]

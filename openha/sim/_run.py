@@ -1,0 +1,248 @@
+"""The event loop: pops events in (time, sequence) order and dispatches them.
+
+Engine events (arrivals, CPU and disk completions, clients, faults) are handled
+here; protocol events go to the protocol's handlers, chosen by ``C_PROTO``.
+"""
+
+import numpy as np
+from numba import njit
+
+from openha._config import jit_options
+from openha.sim import _clients, _raft
+from openha.sim._engine import (
+    cpu_enqueue,
+    cpu_next,
+    crash_node,
+    cut_off,
+    disk_next,
+    disk_row,
+    draw,
+    free_message,
+    fsync_done,
+    pop,
+    push,
+    timeline,
+    trail,
+    violation,
+)
+from openha.sim._layout import (
+    C_ELECT,
+    C_MAX_EVENTS,
+    C_N,
+    C_N_PART,
+    C_N_SCHED,
+    C_PROTO,
+    C_QUIET_WRITES,
+    C_RANDOM_FAULTS,
+    D_TTF,
+    D_TTR,
+    E_ARRIVE,
+    E_CNEXT,
+    E_CPU,
+    E_CRASH,
+    E_CRETRY,
+    E_CTIMEOUT,
+    E_DISK,
+    E_ETIMER,
+    E_HBTIMER,
+    E_OPEN,
+    E_PART_OFF,
+    E_PART_ON,
+    E_RECOVER,
+    F_STOP_TIME,
+    G_NOW,
+    K_ELECTED,
+    K_EVENTS,
+    K_HEAP,
+    K_NREQ,
+    K_PART_ACTIVE,
+    K_STATUS,
+    M_SRC,
+    P_RAFT,
+    R_INDEX,
+    R_KIND,
+    R_TERM,
+    ST_BUDGET,
+    ST_OVERFLOW,
+    ST_RUNNING,
+    ST_STUCK,
+    ST_TIME,
+    TL_CRASH,
+    TL_PART_OFF,
+    TL_PART_ON,
+    TL_RECOVER,
+    U_INC,
+    U_UP,
+    V_ACKED_LOST,
+    WRITE,
+)
+
+_OPTS = jit_options()
+
+
+@njit(**_OPTS)
+def _on_message(s, proto, node, slot):
+    if proto == P_RAFT:
+        _raft.on_message(s, node, slot)
+
+
+@njit(**_OPTS)
+def _on_disk(s, proto, node, row):
+    if proto == P_RAFT:
+        _raft.on_disk(s, node, row)
+
+
+@njit(**_OPTS)
+def _on_timer(s, proto, kind, node, gen):
+    if proto == P_RAFT:
+        if kind == E_ETIMER:
+            if gen == s.ni[node, _raft.ETGEN]:
+                _raft.on_election_timeout(s, node)
+        elif gen == s.ni[node, _raft.HBGEN]:
+            _raft.on_heartbeat_timer(s, node)
+
+
+@njit(**_OPTS)
+def _crash(s, proto, node):
+    if s.nodes[node, U_UP] == 0:
+        return
+    crash_node(s, node)
+    if proto == P_RAFT:
+        _raft.on_crash(s, node)
+    timeline(s, node, s.ni[node, 1], TL_CRASH)
+    if s.cfg_i[C_RANDOM_FAULTS] == 1:
+        push(s, s.cf[G_NOW] + draw(s, D_TTR), E_RECOVER, node, 0, 0)
+    if s.cfg_i[C_ELECT] == 1 and s.ci[K_ELECTED] == -2:
+        s.ci[K_ELECTED] = -1  # the experiment's clock starts
+
+
+@njit(**_OPTS)
+def _recover(s, proto, node):
+    if s.nodes[node, U_UP] == 1:
+        return
+    s.nodes[node, U_UP] = 1
+    if proto == P_RAFT:
+        _raft.on_recover(s, node)
+    timeline(s, node, s.ni[node, 1], TL_RECOVER)
+    if s.cfg_i[C_RANDOM_FAULTS] == 1:
+        push(s, s.cf[G_NOW] + draw(s, D_TTF), E_CRASH, node, 0, 0)
+
+
+@njit(**_OPTS)
+def start(s, leader, stale):
+    """Initial state and events: protocol bootstrap, faults, partitions, clients."""
+    proto = s.cfg_i[C_PROTO]
+    n = s.cfg_i[C_N]
+    for i in range(n):
+        s.nodes[i, U_UP] = 1
+    if proto == P_RAFT:
+        if s.cfg_i[C_ELECT] == 1:
+            _raft.bootstrap_election(s, leader, stale)
+        else:
+            _raft.bootstrap(s, leader)
+    for k in range(s.cfg_i[C_N_SCHED]):
+        kind = E_CRASH if s.sched[k, 2] == 1.0 else E_RECOVER
+        push(s, s.sched[k, 0], kind, int(s.sched[k, 1]), 0, 0)
+    for p in range(s.cfg_i[C_N_PART]):
+        push(s, s.parts[p, 0], E_PART_ON, -1, p, 0)
+        push(s, s.parts[p, 1], E_PART_OFF, -1, p, 0)
+    if s.cfg_i[C_RANDOM_FAULTS] == 1:
+        for i in range(n):
+            push(s, s.cf[G_NOW] + draw(s, D_TTF), E_CRASH, i, 0, 0)
+    if s.cfg_i[C_QUIET_WRITES] == 0:
+        _clients.start_clients(s)
+
+
+@njit(**_OPTS)
+def run(s):
+    """Run until a stop condition, the time limit, the event budget or an overflow."""
+    proto = s.cfg_i[C_PROTO]
+    n = s.cfg_i[C_N]
+    stop_time = s.cfg_f[F_STOP_TIME]
+    budget = s.cfg_i[C_MAX_EVENTS]
+    while s.ci[K_STATUS] == ST_RUNNING:
+        if s.ci[K_HEAP] == 0:
+            s.ci[K_STATUS] = ST_STUCK
+            break
+        if s.ci[K_EVENTS] >= budget:
+            s.ci[K_STATUS] = ST_BUDGET
+            break
+        t, kind, node, a, b = pop(s)
+        if t > stop_time:
+            s.cf[G_NOW] = stop_time
+            s.ci[K_STATUS] = ST_TIME
+            break
+        s.cf[G_NOW] = t
+        s.ci[K_EVENTS] += 1
+        if kind == E_ARRIVE:
+            trail(s, kind, node, a)
+            if node >= n:
+                _clients.on_reply(s, a)
+                free_message(s, a)
+            elif s.nodes[node, U_UP] == 0 or cut_off(s, s.m_i[a, M_SRC], node):
+                free_message(s, a)
+            else:
+                cpu_enqueue(s, node, a)
+        elif kind == E_CPU:
+            if b != s.nodes[node, U_INC]:
+                free_message(s, a)  # the node crashed while serving it
+            else:
+                _on_message(s, proto, node, a)
+                free_message(s, a)
+                cpu_next(s, node)
+        elif kind == E_DISK:
+            if a == s.nodes[node, U_INC]:
+                k = fsync_done(s, node)
+                for j in range(k):
+                    _on_disk(s, proto, node, disk_row(s, node, j))
+                disk_next(s, node, k)
+        elif kind == E_ETIMER or kind == E_HBTIMER:
+            if b == s.nodes[node, U_INC] and s.nodes[node, U_UP] == 1:
+                trail(s, kind, node, -1)
+                _on_timer(s, proto, kind, node, a)
+        elif kind == E_CTIMEOUT:
+            _clients.on_timeout(s, a, b)
+        elif kind == E_CRETRY:
+            _clients.on_retry(s, a, b)
+        elif kind == E_CNEXT:
+            _clients.new_request(s, a)
+        elif kind == E_OPEN:
+            _clients.on_open_arrival(s, a)
+        elif kind == E_CRASH:
+            trail(s, kind, node, -1)
+            _crash(s, proto, node)
+        elif kind == E_RECOVER:
+            trail(s, kind, node, -1)
+            _recover(s, proto, node)
+        elif kind == E_PART_ON:
+            trail(s, kind, a, -1)
+            s.ci[K_PART_ACTIVE] |= np.int64(1) << a
+            timeline(s, -1, a, TL_PART_ON)
+        elif kind == E_PART_OFF:
+            trail(s, kind, a, -1)
+            s.ci[K_PART_ACTIVE] &= ~(np.int64(1) << a)
+            timeline(s, -1, a, TL_PART_OFF)
+    if s.ci[K_STATUS] != ST_OVERFLOW:
+        _check_acked(s, proto)
+
+
+@njit(**_OPTS)
+def _check_acked(s, proto):
+    """No acknowledged write may be lost: each keeps enough durable copies."""
+    if proto != P_RAFT:
+        return
+    need = _raft.acked_survive(s)
+    for r in range(s.ci[K_NREQ]):
+        if s.req_i[r, R_KIND] == WRITE and s.req_i[r, R_TERM] > 0:
+            index = s.req_i[r, R_INDEX]
+            term = s.req_i[r, R_TERM]
+            if _raft.durable_copies(s, index, term, r + 1) < need:
+                violation(s, V_ACKED_LOST, -1, term, index)
+
+
+@njit(**_OPTS)
+def execute(s, leader, stale):
+    """One whole run: initial state, then the event loop."""
+    start(s, leader, stale)
+    if s.ci[K_STATUS] == ST_RUNNING:
+        run(s)
