@@ -553,3 +553,62 @@ def replica_chain_gth_unavailability(
     for n in range(1, m):
         pi[n] = pi[:n] @ a[:n, n]
     return float(pi[~np.array(up)].sum() / pi.sum())
+
+
+# --------------------------------------------------------------------------- Raft leader election
+def naive_election_round(
+    n: int,
+    timeout: tuple[float, float],
+    latency: float,
+    live: int,
+    eligible: int,
+    trials: int,
+    seed: int,
+) -> list[float]:
+    """Round 1 of a Raft election after a leader crash, message by message: one time to
+    elect per trial (``inf`` when the round elects no one).
+
+    Servers 0 .. live - 1 survive the crash; the first ``eligible`` have up-to-date logs.
+    Each timer fires once, after Uniform(timeout) from time 0. An event loop (time, then
+    firing before delivery, then a sequence number) follows the rules literally: a server
+    that has not voted when its timer fires votes for itself, and if up to date sends
+    RequestVote to every other live server (a stale one's request reaches nobody); a
+    server that has not voted when a RequestVote arrives grants it; a reply adds a vote.
+    The first candidate holding ``n // 2 + 1`` votes wins; the others learn of it one
+    latency later: that is the time to elect.
+    """
+    import heapq
+
+    rng = random.Random(seed)
+    need = n // 2 + 1
+    fire, deliver_request, deliver_vote = 0, 1, 2
+    out = []
+    for _ in range(trials):
+        voted_for: list[int | None] = [None] * live
+        votes = [0] * live
+        events = [(rng.uniform(*timeout), fire, i, i, -1) for i in range(live)]
+        heapq.heapify(events)
+        seq = live
+        elected = math.inf
+        while events:
+            now, kind, _, to, sender = heapq.heappop(events)
+            if kind == fire:
+                if voted_for[to] is None:
+                    voted_for[to] = to
+                    votes[to] = 1
+                    if to < eligible:
+                        for j in range(live):
+                            if j != to:
+                                seq += 1
+                                heapq.heappush(events, (now + latency, deliver_request, seq, j, to))
+            elif kind == deliver_request:
+                if voted_for[to] is None:
+                    voted_for[to] = sender
+                    seq += 1
+                    heapq.heappush(events, (now + latency, deliver_vote, seq, sender, to))
+            else:
+                votes[to] += 1
+                if votes[to] >= need:
+                    elected = min(elected, now + latency)
+        out.append(elected)
+    return out
