@@ -19,6 +19,8 @@ from numba.core import cgutils
 from numba.experimental import structref
 from numba.extending import intrinsic
 
+from openha._config import jit_options
+
 # --- integer configuration, cfg_i -------------------------------------------------
 C_N = 0  # nodes
 C_CLIENTS = 1  # client endpoints
@@ -365,7 +367,7 @@ structref.define_proxy(Sim, SimType, list(FIELDS))
 Arrays: Any = namedtuple("Arrays", FIELDS)  # type: ignore[misc]
 
 
-@njit(cache=True)
+@njit(**jit_options())
 def _fields(s):  # type: ignore[no-untyped-def]
     return (
         s.cfg_i,
@@ -447,7 +449,7 @@ def _unowned(typingctx, arr):  # type: ignore[no-untyped-def]
     return arr(arr), codegen
 
 
-@njit(cache=True)
+@njit(**jit_options())
 def unowned(s):  # type: ignore[no-untyped-def]
     """A :class:`Sim` over ``s``'s arrays that does no reference counting."""
     return Sim(
