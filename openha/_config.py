@@ -49,7 +49,7 @@ def _cache_dir() -> str:
 
 
 if CACHE:
-    numba.config.CACHE_DIR = _cache_dir()
+    numba.config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]
 FASTMATH: bool = _flag("OPENHA_FASTMATH", False)
 FAST: bool = _flag("OPENHA_FAST", False)
 

@@ -367,7 +367,7 @@ structref.define_proxy(Sim, SimType, list(FIELDS))
 Arrays: Any = namedtuple("Arrays", FIELDS)  # type: ignore[misc]
 
 
-@njit(**jit_options())
+@njit(**jit_options())  # type: ignore[call-overload]
 def _fields(s):  # type: ignore[no-untyped-def]
     return (
         s.cfg_i,
@@ -449,7 +449,7 @@ def _unowned(typingctx, arr):  # type: ignore[no-untyped-def]
     return arr(arr), codegen
 
 
-@njit(**jit_options())
+@njit(**jit_options())  # type: ignore[call-overload]
 def unowned(s):  # type: ignore[no-untyped-def]
     """A :class:`Sim` over ``s``'s arrays that does no reference counting."""
     return Sim(
