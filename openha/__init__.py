@@ -4,7 +4,7 @@ Quorum systems (availability, latency), with protocol simulation, availability
 models and reports built on the same foundations. See the README for a tour.
 """
 
-from openha import data, dist, models
+from openha import data, dist, models, sim
 from openha.errors import OpenHAError
 from openha.quorum import (
     Availability,
@@ -28,6 +28,7 @@ from openha.sim import (
     Raft,
     SimResult,
     Stop,
+    elections,
     simulate,
 )
 from openha.warmup import warmup
@@ -56,9 +57,11 @@ __all__ = [
     "choose",
     "data",
     "dist",
+    "elections",
     "majority",
     "models",
     "report",
+    "sim",
     "simulate",
     "warmup",
     "weighted",

@@ -6,6 +6,7 @@ protocol (``_raft.py``) only handles its messages, timers and disk completions.
 """
 
 from openha.sim.cluster import Cluster, Crash, Faults, Partition
+from openha.sim.elections import LOGCABIN, elections, figure16
 from openha.sim.network import Network
 from openha.sim.raft import Raft
 from openha.sim.result import SimResult, Violation
@@ -13,6 +14,7 @@ from openha.sim.simulate import simulate
 from openha.sim.workload import ClosedLoop, OpenLoop, Stop
 
 __all__ = [
+    "LOGCABIN",
     "ClosedLoop",
     "Cluster",
     "Crash",
@@ -24,5 +26,7 @@ __all__ = [
     "SimResult",
     "Stop",
     "Violation",
+    "elections",
+    "figure16",
     "simulate",
 ]

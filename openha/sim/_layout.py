@@ -152,6 +152,7 @@ N_MF = 11
 # message types shared by protocols: client request and reply
 T_CREQ = 1
 T_CREPLY = 2
+T_TIMER = 15  # a timer expiry waiting for the node's CPU (never sent)
 N_MSG_TYPES = 16
 
 # engine per-node registers, nodes

@@ -275,8 +275,8 @@ def _take_office(s, i):
             if s.lt[i, k] != s.com_t[k] or s.lc[i, k] != s.com_c[k]:
                 violation(s, V_LEADER_COMPLETENESS, i, term, k)
                 break
-    if s.cfg_i[C_ELECT] == 1 and s.ci[K_ELECTED] == -1:  # armed by the leader's crash
-        s.ci[K_ELECTED] = i
+    if s.cfg_i[C_ELECT] == 1 and s.ci[K_ELECTED] != -2:  # armed by the leader's crash
+        s.ci[K_ELECTED] = i  # the latest leader: an earlier one may have been deposed
         s.cf[G_ELECTED_AT] = s.cf[G_NOW]
         s.ci[K_HEARD] = np.int64(1) << i
     for f in range(s.cfg_i[C_N]):

@@ -8,6 +8,7 @@ import numpy as np
 from numba import njit
 
 from openha._config import jit_options
+from openha._random_kernels import uniform
 from openha.sim import _clients, _raft
 from openha.sim._engine import (
     cpu_enqueue,
@@ -19,6 +20,7 @@ from openha.sim._engine import (
     draw,
     free_message,
     fsync_done,
+    new_message,
     pop,
     push,
     timeline,
@@ -49,29 +51,40 @@ from openha.sim._layout import (
     E_PART_OFF,
     E_PART_ON,
     E_RECOVER,
+    F_HB,
     F_STOP_TIME,
+    G_ELECTED_AT,
+    G_HEARD_AT,
     G_NOW,
     K_ELECTED,
     K_EVENTS,
     K_HEAP,
+    K_MAXTERM,
+    K_MFREE,
     K_NREQ,
     K_PART_ACTIVE,
     K_STATUS,
+    M_A,
+    M_B,
     M_SRC,
+    M_TYPE,
     P_RAFT,
     R_INDEX,
     R_KIND,
     R_TERM,
     ST_BUDGET,
+    ST_DONE,
     ST_OVERFLOW,
     ST_RUNNING,
     ST_STUCK,
     ST_TIME,
+    T_TIMER,
     TL_CRASH,
     TL_PART_OFF,
     TL_PART_ON,
     TL_RECOVER,
     U_INC,
+    U_PART,
     U_UP,
     V_ACKED_LOST,
     WRITE,
@@ -82,7 +95,9 @@ _OPTS = jit_options()
 
 @njit(**_OPTS)
 def _on_message(s, proto, node, slot):
-    if proto == P_RAFT:
+    if s.m_i[slot, M_TYPE] == T_TIMER:
+        _on_timer(s, proto, s.m_i[slot, M_B], node, s.m_i[slot, M_A])
+    elif proto == P_RAFT:
         _raft.on_message(s, node, slot)
 
 
@@ -198,8 +213,14 @@ def run(s):
                 disk_next(s, node, k)
         elif kind == E_ETIMER or kind == E_HBTIMER:
             if b == s.nodes[node, U_INC] and s.nodes[node, U_UP] == 1:
+                # The expiry is handled by the node's CPU, in turn with its messages,
+                # so CPU jitter also jitters timers (as an OS scheduler does).
                 trail(s, kind, node, -1)
-                _on_timer(s, proto, kind, node, a)
+                slot = new_message(s, T_TIMER, node, node, 0)
+                if slot >= 0:
+                    s.m_i[slot, M_A] = a
+                    s.m_i[slot, M_B] = kind
+                    cpu_enqueue(s, node, slot)
         elif kind == E_CTIMEOUT:
             _clients.on_timeout(s, a, b)
         elif kind == E_CRETRY:
@@ -246,3 +267,65 @@ def execute(s, leader, stale):
     start(s, leader, stale)
     if s.ci[K_STATUS] == ST_RUNNING:
         run(s)
+
+
+@njit(**_OPTS)
+def _reset(s, state):
+    """Put ``s`` back to a fresh run's state (same capacities), with stream ``state``."""
+    s.ci[:] = 0
+    s.ci[K_MFREE] = s.m_free.shape[0]
+    s.ci[K_ELECTED] = -2
+    s.cf[:] = 0.0
+    s.rng[:] = state
+    m = s.m_free.shape[0]
+    for k in range(m):
+        s.m_free[k] = m - 1 - k
+    s.fifo_n[:] = -np.inf
+    s.fifo_c[:] = -np.inf
+    for i in range(s.nodes.shape[0]):
+        part = s.nodes[i, U_PART]
+        s.nodes[i, :] = 0
+        s.nodes[i, U_PART] = part
+    s.cl_i[:] = -1
+    s.msg_count[:] = 0
+    s.com_t[:] = 0
+    s.com_c[:] = 0
+    s.com_time[:] = np.nan
+    s.lead_of[:] = -1
+    s.ht_key[:] = -1
+    s.ht_val[:] = 0
+    s.ni[:] = 0
+    s.nf[:] = 0.0
+    s.pp[:] = 0
+    s.pf[:] = 0.0
+    s.lt[:] = 0
+    s.lc[:] = 0
+
+
+@njit(**_OPTS)
+def election_trials(s, states, leader, stale, out):
+    """The election experiment once per row of ``states``.
+
+    Each trial starts at the leader's last heartbeat, crashes the leader after a
+    uniform fraction of the heartbeat interval, and runs until every live node has
+    heard the new leader (or the time limit). ``out`` rows: crash time, elected at,
+    heard by all at (NaN if not), new leader, highest term, events, status.
+    """
+    for t in range(states.shape[0]):
+        _reset(s, states[t])
+        start(s, leader, stale)
+        crash_at = s.cfg_f[F_HB] * uniform(s.rng)
+        push(s, crash_at, E_CRASH, leader, 0, 0)
+        if s.ci[K_STATUS] == ST_RUNNING:
+            run(s)
+        status = s.ci[K_STATUS]
+        out[t, 0] = crash_at
+        out[t, 1] = s.cf[G_ELECTED_AT] if s.ci[K_ELECTED] >= 0 else np.nan
+        out[t, 2] = s.cf[G_HEARD_AT] if status == ST_DONE else np.nan
+        out[t, 3] = s.ci[K_ELECTED]
+        out[t, 4] = s.ci[K_MAXTERM]
+        out[t, 5] = s.ci[K_EVENTS]
+        out[t, 6] = status
+        if status == ST_OVERFLOW:
+            return t
+    return states.shape[0]
