@@ -43,4 +43,10 @@ def warmup() -> float:
     simulate_replicas(chain, horizon_hours=1e6, replications=2, seed=0, first_loss=True)
     simulate_checkpoint(1.0, 0.5, 0.1, 10.0, 0.1, replications=2, seed=0)
     simulate_checkpoint(1.0, 0.5, 0.1, 10.0, 0.1, weibull_shape=0.7, replications=2, seed=0)
+
+    from openha.sim import ClosedLoop, Cluster, Raft, Stop, elections, simulate
+
+    cluster = Cluster(n=3)
+    simulate(Raft(), cluster, ClosedLoop(clients=1), stop=Stop(commits=2), seed=0)
+    elections(Raft(), cluster, 1, seed=0)
     return time.perf_counter() - t0

@@ -167,7 +167,7 @@ def figure16(
     --------
     >>> import openha as ha
     >>> df = ha.sim.figure16(["100-200"], trials=300, seed=1)
-    >>> 100 < df["time_to_elect_ms"].median() < 140  # measured: 120 ms
+    >>> bool(100 < df["time_to_elect_ms"].median() < 140)  # measured: 120 ms
     True
     """
     from openha.data import raft_election_ranges
