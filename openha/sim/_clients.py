@@ -35,6 +35,9 @@ from openha.sim._layout import (
     K_NREQ,
     K_READS,
     K_STATUS,
+    K_TQ_ARMED,
+    K_TQ_HEAD,
+    K_TQ_LEN,
     M_A,
     M_B,
     M_C,
@@ -42,6 +45,7 @@ from openha.sim._layout import (
     M_E,
     M_SRC,
     O_REQ,
+    O_TIMEOUTS,
     R_ATTEMPT,
     R_CLIENT,
     R_DONE,
@@ -78,7 +82,45 @@ def transmit(s, r):
     send(s, slot)
     timeout = s.cfg_f[F_CLIENT_TIMEOUT]
     if timeout > 0.0:
-        push(s, s.cf[G_NOW] + timeout, E_CTIMEOUT, -1, r, s.req_i[r, R_ATTEMPT])
+        _arm_timeout(s, r, s.req_i[r, R_ATTEMPT], s.cf[G_NOW] + timeout)
+
+
+@njit(**_OPTS)
+def _arm_timeout(s, r, attempt, deadline):
+    """Queue (r, attempt)'s deadline. Every attempt waits equally long, so deadlines
+    arrive in order: one pending event for the earliest keeps the heap small."""
+    q = s.tq.shape[0]
+    length = s.ci[K_TQ_LEN]
+    if length >= q:
+        overflow(s, O_TIMEOUTS)
+        return
+    row = (s.ci[K_TQ_HEAD] + length) % q
+    s.tq[row, 0] = r
+    s.tq[row, 1] = attempt
+    s.tq_t[row] = deadline
+    s.ci[K_TQ_LEN] = length + 1
+    if s.ci[K_TQ_ARMED] == 0:
+        s.ci[K_TQ_ARMED] = 1
+        push(s, deadline, E_CTIMEOUT, -1, 0, 0)
+
+
+@njit(**_OPTS)
+def on_timeouts(s):
+    """Retry every attempt whose deadline has passed without an answer."""
+    s.ci[K_TQ_ARMED] = 0
+    q = s.tq.shape[0]
+    now = s.cf[G_NOW]
+    while s.ci[K_TQ_LEN] > 0:
+        head = s.ci[K_TQ_HEAD]
+        if s.tq_t[head] > now:
+            s.ci[K_TQ_ARMED] = 1
+            push(s, s.tq_t[head], E_CTIMEOUT, -1, 0, 0)
+            return
+        r = s.tq[head, 0]
+        attempt = s.tq[head, 1]
+        s.ci[K_TQ_HEAD] = (head + 1) % q
+        s.ci[K_TQ_LEN] -= 1
+        on_timeout(s, r, attempt)
 
 
 @njit(**_OPTS)
@@ -176,7 +218,11 @@ def on_reply(s, slot):
     else:
         s.ci[K_READS] += 1
     if s.cfg_i[C_CLOSED] == 1:
-        push(s, now + draw(s, D_THINK), E_CNEXT, -1, client, 0)
+        think = draw(s, D_THINK)
+        if think == 0.0:
+            new_request(s, client)  # no event needed
+        else:
+            push(s, now + think, E_CNEXT, -1, client, 0)
 
 
 @njit(**_OPTS)

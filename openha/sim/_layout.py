@@ -88,7 +88,10 @@ K_READS = 17  # reads answered
 K_TABLE = 18  # entries in the created-entries table
 K_COMPLETED = 19  # writes completed at clients
 K_PART_ACTIVE = 20  # bit mask of partitions in force
-N_CI = 21
+K_TQ_HEAD = 21  # request timeouts: a FIFO (deadlines grow with send time)
+K_TQ_LEN = 22
+K_TQ_ARMED = 23  # 1 while an E_CTIMEOUT event is pending for the FIFO's head
+N_CI = 24
 
 # float counters, cf
 G_NOW = 0
@@ -116,6 +119,7 @@ O_TIMELINE = 7
 O_TERMS = 8
 O_PEND = 9
 O_TABLE = 10
+O_TIMEOUTS = 11
 
 # event kinds
 E_ARRIVE = 0
@@ -289,6 +293,8 @@ class Sim(structref.StructRefProxy):
     - ``req_f``
     - ``cl_i``: client: current request, believed leader
     - ``pend``: pending reads
+    - ``tq``: request timeouts waiting (request, attempt)
+    - ``tq_t``: their deadlines
     - ``msg_count``
     - ``tl``: timeline rows (time, node, term, kind)
     - ``com_t``: committed log: term, command, time
@@ -343,6 +349,8 @@ FIELDS = (
     "req_f",
     "cl_i",
     "pend",
+    "tq",
+    "tq_t",
     "msg_count",
     "tl",
     "com_t",
@@ -403,6 +411,8 @@ def _fields(s):  # type: ignore[no-untyped-def]
         s.req_f,
         s.cl_i,
         s.pend,
+        s.tq,
+        s.tq_t,
         s.msg_count,
         s.tl,
         s.com_t,
@@ -486,6 +496,8 @@ def unowned(s):  # type: ignore[no-untyped-def]
         _unowned(s.req_f),
         _unowned(s.cl_i),
         _unowned(s.pend),
+        _unowned(s.tq),
+        _unowned(s.tq_t),
         _unowned(s.msg_count),
         _unowned(s.tl),
         _unowned(s.com_t),

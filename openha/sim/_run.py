@@ -222,7 +222,7 @@ def run(s):
                     s.m_i[slot, M_B] = kind
                     cpu_enqueue(s, node, slot)
         elif kind == E_CTIMEOUT:
-            _clients.on_timeout(s, a, b)
+            _clients.on_timeouts(s)
         elif kind == E_CRETRY:
             _clients.on_retry(s, a, b)
         elif kind == E_CNEXT:

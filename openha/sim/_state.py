@@ -30,6 +30,7 @@ class Capacity:
     terms: int = 256
     pending: int = 256
     table: int = 8192
+    timeouts: int = 4096
 
     def grow(self, which: int) -> Capacity:
         """This capacity with array ``which`` (an ``O_*`` code) doubled."""
@@ -44,6 +45,7 @@ class Capacity:
             L.O_TERMS: "terms",
             L.O_PEND: "pending",
             L.O_TABLE: "table",
+            L.O_TIMEOUTS: "timeouts",
         }[which]
         return replace(self, **{field: 2 * getattr(self, field)})
 
@@ -114,6 +116,8 @@ def allocate(cfg: Config, cap: Capacity, rng_state: np.ndarray, nodes_ni: int) -
         req_f=np.zeros((cap.requests, L.N_RF), dtype=np.float64),
         cl_i=cl_i,
         pend=np.zeros(cap.pending, dtype=np.int64),
+        tq=np.zeros((cap.timeouts, 2), dtype=np.int64),
+        tq_t=np.zeros(cap.timeouts, dtype=np.float64),
         msg_count=np.zeros(L.N_MSG_TYPES, dtype=np.int64),
         tl=np.zeros((cap.timeline, 4), dtype=np.float64),
         com_t=np.zeros(cap.log, dtype=np.int64),

@@ -127,6 +127,7 @@ def _capacity(protocol: Protocol, cluster: Cluster, workload: Workload | None, s
         requests=int(1.05 * writes) + 2 * clients + 64,
         log=int(1.05 * writes) + 2 * clients + 64,
         table=4 * writes + 1024,
+        timeouts=int(1.05 * writes) + 2 * clients + 64,
     )
 
 
