@@ -6,7 +6,7 @@ protocol (``_raft.py``) only handles its messages, timers and disk completions.
 """
 
 from openha.sim.cluster import Cluster, Crash, Faults, Partition
-from openha.sim.elections import LOGCABIN, elections, figure16
+from openha.sim.elections import LOGCABIN, LOGCABIN_STALE, elections, figure16
 from openha.sim.network import Network
 from openha.sim.raft import Raft
 from openha.sim.result import SimResult, Violation
@@ -15,6 +15,7 @@ from openha.sim.workload import ClosedLoop, OpenLoop, Stop
 
 __all__ = [
     "LOGCABIN",
+    "LOGCABIN_STALE",
     "ClosedLoop",
     "Cluster",
     "Crash",

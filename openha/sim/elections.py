@@ -19,7 +19,7 @@ from openha.sim.raft import Raft
 from openha.sim.simulate import N_NI, _config
 from openha.sim.workload import Stop
 
-__all__ = ["LOGCABIN", "elections", "figure16"]
+__all__ = ["LOGCABIN", "LOGCABIN_STALE", "elections", "figure16"]
 
 
 def elections(
