@@ -60,6 +60,7 @@ from openha.sim._layout import (
     O_MSG,
     O_TABLE,
     O_TIMELINE,
+    Q_UPTO,
     ST_OVERFLOW,
     U_CPU_BUSY,
     U_CPU_HEAD,
@@ -283,9 +284,15 @@ def cpu_next(s, node):
 @njit(**_OPTS)
 def _start_fsync(s, node):
     length = s.nodes[node, U_DISK_LEN]
-    k = length if s.cfg_i[C_GROUP] == 1 else 1
-    s.nodes[node, U_DISK_K] = k
-    s.ni[node, N_SNAP_LEN] = s.ni[node, N_LEN]
+    if s.cfg_i[C_GROUP] == 1:
+        # One fsync covers every queued write: all the log holds now.
+        s.nodes[node, U_DISK_K] = length
+        s.ni[node, N_SNAP_LEN] = s.ni[node, N_LEN]
+    else:
+        # One fsync per write: only the entries this write carries.
+        s.nodes[node, U_DISK_K] = 1
+        upto = s.disk_q[node, s.nodes[node, U_DISK_HEAD], Q_UPTO]
+        s.ni[node, N_SNAP_LEN] = min(upto, s.ni[node, N_LEN])
     s.ni[node, N_SNAP_TERM] = s.ni[node, N_TERM]
     s.ni[node, N_SNAP_VOTE] = s.ni[node, N_VOTE]
     s.ni[node, N_LOW] = s.ni[node, N_LEN]
@@ -293,8 +300,9 @@ def _start_fsync(s, node):
 
 
 @njit(**_OPTS)
-def disk_enqueue(s, node, op, a, b, c, d, e, f):
-    """Queue a write whose completion runs protocol operation ``op`` with ``a..f``."""
+def disk_enqueue(s, node, op, upto, a, b, c, d, e, f):
+    """Queue a write of the log up to index ``upto`` (0: metadata only, e.g. a vote);
+    its completion runs protocol operation ``op`` with ``a..f``."""
     q = s.disk_q.shape[1]
     length = s.nodes[node, U_DISK_LEN]
     if length >= q:
@@ -308,6 +316,7 @@ def disk_enqueue(s, node, op, a, b, c, d, e, f):
     s.disk_q[node, row, 4] = d
     s.disk_q[node, row, 5] = e
     s.disk_q[node, row, 6] = f
+    s.disk_q[node, row, Q_UPTO] = upto
     s.nodes[node, U_DISK_LEN] = length + 1
     if s.nodes[node, U_DISK_K] == 0:
         _start_fsync(s, node)
@@ -323,7 +332,7 @@ def fsync_done(s, node):
     low = s.ni[node, N_LOW]
     snap = s.ni[node, N_SNAP_LEN]
     durable = snap if snap < low else low
-    if durable > s.ni[node, N_DUR_LEN]:
+    if durable > s.ni[node, N_DUR_LEN] and durable <= s.ni[node, N_LEN]:
         s.ni[node, N_DUR_LEN] = durable
     if s.ni[node, N_SNAP_TERM] >= s.ni[node, N_DUR_TERM]:
         s.ni[node, N_DUR_TERM] = s.ni[node, N_SNAP_TERM]

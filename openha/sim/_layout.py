@@ -17,7 +17,7 @@ from typing import Any
 from numba import njit, types
 from numba.core import cgutils
 from numba.experimental import structref
-from numba.extending import intrinsic
+from numba.extending import intrinsic, models, register_model
 
 from openha._config import jit_options
 
@@ -179,7 +179,8 @@ Q_C = 3
 Q_D = 4
 Q_E = 5
 Q_F = 6
-N_QF = 7
+Q_UPTO = 7  # log index this write makes durable (without group commit)
+N_QF = 8
 
 # requests, req_i
 R_CLIENT = 0
@@ -439,14 +440,50 @@ def arrays(sim: Sim) -> Any:
     return Arrays(*_fields(sim))
 
 
+class UncountedArray(types.Array):
+    """A numpy array numba does not reference-count (its meminfo is a plain pointer).
+
+    numba counts references to every array a function touches, with a call per
+    use; in the event loop those calls were half the run time. A run works on
+    uncounted views while the owning arrays stay alive in Python until it ends.
+    """
+
+    def __init__(self, dtype, ndim, layout, readonly=False, aligned=True):  # type: ignore[no-untyped-def]
+        super().__init__(
+            dtype,
+            ndim,
+            layout,
+            readonly=readonly,
+            aligned=aligned,
+            name=f"uncounted array({dtype}, {ndim}d, {layout})",
+        )
+
+    def __repr__(self) -> str:  # structref types are named (and interned) by repr
+        return (
+            f"UncountedArray({self.dtype!r}, {self.ndim}, '{self.layout}', "
+            f"{not self.mutable}, aligned={self.aligned})"
+        )
+
+
+@register_model(UncountedArray)
+class _UncountedArrayModel(models.StructModel):
+    def __init__(self, dmm, fe_type):  # type: ignore[no-untyped-def]
+        members = [
+            ("meminfo", types.voidptr),  # not a MemInfoPointer: nothing to count
+            ("parent", types.pyobject),
+            ("nitems", types.intp),
+            ("itemsize", types.intp),
+            ("data", types.CPointer(fe_type.dtype)),
+            ("shape", types.UniTuple(types.intp, fe_type.ndim)),
+            ("strides", types.UniTuple(types.intp, fe_type.ndim)),
+        ]
+        super().__init__(dmm, fe_type, members)
+
+
 @intrinsic
 def _unowned(typingctx, arr):  # type: ignore[no-untyped-def]
-    """The same array without its reference count (meminfo NULL).
-
-    numba reference-counts every array a function touches with atomic operations;
-    in the event loop that was half the run time. The run works on views that
-    carry no count, while the owning arrays stay alive in Python for the run.
-    """
+    """``arr`` as an :class:`UncountedArray` (same memory, no meminfo)."""
+    out_type = UncountedArray(arr.dtype, arr.ndim, arr.layout, readonly=not arr.mutable)
 
     def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
         src = cgutils.create_struct_proxy(sig.args[0])(context, builder, value=args[0])
@@ -457,7 +494,7 @@ def _unowned(typingctx, arr):  # type: ignore[no-untyped-def]
         out.parent = cgutils.get_null_value(out.parent.type)
         return out._getvalue()
 
-    return arr(arr), codegen
+    return out_type(arr), codegen
 
 
 @njit(**jit_options())  # type: ignore[call-overload]

@@ -112,9 +112,12 @@ ETGEN = N_SHARED + 1  # election timer generation
 HBGEN = N_SHARED + 2
 ROUND = N_SHARED + 3  # ReadIndex heartbeat round
 TERM_START = N_SHARED + 4  # index of the leader's first entry of its term
-N_NI = N_SHARED + 5
+ET_PENDING = N_SHARED + 5  # 1 while an election-timer event is on its way
+N_NI = N_SHARED + 6
 HEARD = 0  # nf: last time a leader was heard from
-N_NF = 1
+DEADLINE = 1  # when the election timer expires
+ET_AT = 2  # when the pending timer event fires
+N_NF = 3
 # per-peer registers, pp[leader, follower]
 NEXT = 0
 MATCH = 1
@@ -157,9 +160,32 @@ def _popcount(x):
 
 @njit(**_OPTS)
 def reset_election_timer(s, i):
-    s.ni[i, ETGEN] += 1
-    t = s.cf[G_NOW] + draw_uniform(s, s.cfg_f[F_EMIN], s.cfg_f[F_EMAX])
+    """A fresh timeout from now. Followers reset at every AppendEntries, so rather than
+    an event per reset, one pending event is re-armed when it finds a later deadline."""
+    deadline = s.cf[G_NOW] + draw_uniform(s, s.cfg_f[F_EMIN], s.cfg_f[F_EMAX])
+    s.nf[i, DEADLINE] = deadline
+    if s.ni[i, ET_PENDING] == 0 or deadline < s.nf[i, ET_AT]:
+        _arm_election_timer(s, i, deadline)
+
+
+@njit(**_OPTS)
+def _arm_election_timer(s, i, t):
+    s.ni[i, ETGEN] += 1  # a pending event of an older generation is ignored
+    s.ni[i, ET_PENDING] = 1
+    s.nf[i, ET_AT] = t
     push(s, t, E_ETIMER, i, s.ni[i, ETGEN], s.nodes[i, U_INC])
+
+
+@njit(**_OPTS)
+def on_election_timer(s, i, gen):
+    """The timer event reached the CPU: time out, or wait for the current deadline."""
+    if gen != s.ni[i, ETGEN]:
+        return
+    s.ni[i, ET_PENDING] = 0
+    if s.cf[G_NOW] < s.nf[i, DEADLINE]:
+        _arm_election_timer(s, i, s.nf[i, DEADLINE])
+        return
+    on_election_timeout(s, i)
 
 
 @njit(**_OPTS)
@@ -238,7 +264,7 @@ def _start_election(s, i):
     s.ni[i, N_VOTE] = i
     s.ni[i, N_ROLE] = ROLE_CANDIDATE
     s.ni[i, VOTES] = np.int64(1) << i
-    disk_enqueue(s, i, OP_SEND_RV, term, 0, 0, 0, 0, 0)
+    disk_enqueue(s, i, OP_SEND_RV, 0, term, 0, 0, 0, 0, 0)
 
 
 @njit(**_OPTS)
@@ -314,7 +340,7 @@ def _append_own(s, i, command):
     s.lt[i, index] = term
     s.lc[i, index] = command
     s.ni[i, N_LEN] = index
-    disk_enqueue(s, i, OP_SELF, term, 0, 0, 0, 0, 0)
+    disk_enqueue(s, i, OP_SELF, index, term, 0, 0, 0, 0, 0)
     return index
 
 
@@ -503,7 +529,7 @@ def _on_request_vote(s, i, slot, pre):
         if s.cfg_i[C_MUTANT] == 2:
             _vote_reply(s, i, c, term, 1)
         else:
-            disk_enqueue(s, i, OP_VOTE, c, term, 0, 0, 0, 0)
+            disk_enqueue(s, i, OP_VOTE, 0, c, term, 0, 0, 0, 0)
     else:
         _vote_reply(s, i, c, s.ni[i, N_TERM], 0)
 
@@ -602,6 +628,7 @@ def _on_append(s, i, slot):
             s,
             i,
             OP_ACK,
+            last_new,
             leader,
             term,
             last_new,
@@ -731,6 +758,7 @@ def on_crash(s, i):
 
 @njit(**_OPTS)
 def on_recover(s, i):
+    s.ni[i, ET_PENDING] = 0  # its timer event died with the crash
     s.ni[i, N_ROLE] = ROLE_FOLLOWER
     s.nf[i, HEARD] = -np.inf
     reset_election_timer(s, i)

@@ -111,8 +111,7 @@ def _on_disk(s, proto, node, row):
 def _on_timer(s, proto, kind, node, gen):
     if proto == P_RAFT:
         if kind == E_ETIMER:
-            if gen == s.ni[node, _raft.ETGEN]:
-                _raft.on_election_timeout(s, node)
+            _raft.on_election_timer(s, node, gen)
         elif gen == s.ni[node, _raft.HBGEN]:
             _raft.on_heartbeat_timer(s, node)
 

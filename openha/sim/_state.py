@@ -131,7 +131,7 @@ def allocate(cfg: Config, cap: Capacity, rng_state: np.ndarray, nodes_ni: int) -
         v_tr=np.full((L.MAX_VIOLATIONS, TRAIL, L.N_TRAIL_F), np.nan),
         tr=np.zeros((TRAIL, L.N_TRAIL_F), dtype=np.float64),
         ni=np.zeros((n, nodes_ni), dtype=np.int64),
-        nf=np.zeros((n, 2), dtype=np.float64),
+        nf=np.zeros((n, 4), dtype=np.float64),
         pp=np.zeros((n, n, 8), dtype=np.int64),
         pf=np.zeros((n, n, 2), dtype=np.float64),
         lt=np.zeros((n, cap.log), dtype=np.int64),

@@ -147,4 +147,4 @@ class Network:
         loc[:n] = [index[p] for p in self.placement]
         cp = self.client_placement or (self.placement[0],)
         loc[n:] = [index[cp[c % len(cp)]] for c in range(clients)]
-        return loc, np.ascontiguousarray(self.base_ms)
+        return loc, np.array(self.base_ms)  # writable: numba compiles read-only apart
