@@ -15,9 +15,16 @@ from collections import namedtuple
 from typing import Any
 
 from numba import njit, types
-from numba.core import cgutils
+from numba.core import cgutils, imputils
+from numba.core.typing.templates import AttributeTemplate
 from numba.experimental import structref
-from numba.extending import intrinsic, models, register_model
+from numba.extending import (
+    infer_getattr,
+    intrinsic,
+    lower_getattr_generic,
+    models,
+    register_model,
+)
 
 from openha._config import jit_options
 
@@ -554,3 +561,49 @@ def unowned(s):  # type: ignore[no-untyped-def]
         _unowned(s.lt),
         _unowned(s.lc),
     )
+
+
+class SimView(types.Type):
+    """A :class:`Sim` seen through a plain pointer to its fields.
+
+    Passing the structref itself to a function costs two atomic reference-count
+    operations on its meminfo; the event loop makes millions of such calls. The view
+    reads the same fields and is valid while the structref it came from is alive
+    (``execute`` and ``election_trials`` hold it for the whole run).
+    """
+
+    def __init__(self, ref):  # type: ignore[no-untyped-def]
+        self.ref = ref
+        super().__init__(name=f"SimView({ref.name})")
+
+
+@register_model(SimView)
+class _SimViewModel(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):  # type: ignore[no-untyped-def]
+        payload = fe_type.ref.get_data_type()
+        super().__init__(dmm, fe_type, dmm.lookup(payload).get_data_type().as_pointer())
+
+
+@infer_getattr
+class _SimViewAttributes(AttributeTemplate):
+    key = SimView
+
+    def generic_resolve(self, typ, attr):  # type: ignore[no-untyped-def]
+        return typ.ref.field_dict.get(attr)
+
+
+@lower_getattr_generic(SimView)
+def _sim_view_getattr(context, builder, typ, val, attr):  # type: ignore[no-untyped-def]
+    data = context.make_data_helper(builder, typ.ref.get_data_type(), ref=val)
+    field_type = typ.ref.field_dict[attr]
+    return imputils.impl_ret_borrowed(context, builder, field_type, getattr(data, attr))
+
+
+@intrinsic
+def view(typingctx, sim):  # type: ignore[no-untyped-def]
+    """A :class:`SimView` of structref ``sim`` (valid while ``sim`` lives)."""
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return structref._Utils(context, builder, sig.args[0]).get_data_pointer(args[0])
+
+    return SimView(sim)(sim), codegen

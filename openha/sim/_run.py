@@ -88,6 +88,7 @@ from openha.sim._layout import (
     U_UP,
     V_ACKED_LOST,
     WRITE,
+    view,
 )
 
 _OPTS = jit_options()
@@ -261,8 +262,9 @@ def _check_acked(s, proto):
 
 
 @njit(**_OPTS)
-def execute(s, leader, stale):
+def execute(sim, leader, stale):
     """One whole run: initial state, then the event loop."""
+    s = view(sim)
     start(s, leader, stale)
     if s.ci[K_STATUS] == ST_RUNNING:
         run(s)
@@ -302,7 +304,7 @@ def _reset(s, state):
 
 
 @njit(**_OPTS)
-def election_trials(s, states, leader, stale, out):
+def election_trials(sim, states, leader, stale, out):
     """The election experiment once per row of ``states``.
 
     Each trial starts at the leader's last heartbeat, crashes the leader after a
@@ -310,6 +312,7 @@ def election_trials(s, states, leader, stale, out):
     heard the new leader (or the time limit). ``out`` rows: crash time, elected at,
     heard by all at (NaN if not), new leader, highest term, events, status.
     """
+    s = view(sim)
     for t in range(states.shape[0]):
         _reset(s, states[t])
         start(s, leader, stale)
