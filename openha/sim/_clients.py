@@ -113,8 +113,9 @@ def on_timeouts(s):
     while s.ci[K_TQ_LEN] > 0:
         head = s.ci[K_TQ_HEAD]
         if s.tq_t[head] > now:
-            s.ci[K_TQ_ARMED] = 1
-            push(s, s.tq_t[head], E_CTIMEOUT, -1, 0, 0)
+            if s.ci[K_TQ_ARMED] == 0:  # a retry above may have armed it already
+                s.ci[K_TQ_ARMED] = 1
+                push(s, s.tq_t[head], E_CTIMEOUT, -1, 0, 0)
             return
         r = s.tq[head, 0]
         attempt = s.tq[head, 1]

@@ -200,7 +200,9 @@ R_TERM = 6
 R_FLOOR = 7  # highest acknowledged write index when the request was made
 R_NEED = 8  # read: heartbeat round that confirms leadership
 R_SERVER = 9  # read: leader holding it
-N_RI = 10
+R_LOGGED = 10  # write: index where a leader last appended it (a client-session hint)
+R_LOGTERM = 11  # ... and that entry's term
+N_RI = 12
 # req_f
 RF_SUBMIT = 0
 RF_DONE = 1

@@ -81,9 +81,12 @@ from openha.sim._layout import (
     O_PEND,
     O_TERMS,
     R_ATTEMPT,
+    R_DONE,
     R_FLOOR,
     R_INDEX,
     R_KIND,
+    R_LOGGED,
+    R_LOGTERM,
     R_NEED,
     R_SERVER,
     READ,
@@ -405,18 +408,20 @@ def on_heartbeat_timer(s, i):
 
 @njit(**_OPTS)
 def _apply(s, i):
-    """Apply committed entries; the leader answers the clients of its own entries."""
+    """Apply committed entries; the leader answers the clients still waiting."""
     leader = s.ni[i, N_ROLE] == ROLE_LEADER
-    term = s.ni[i, N_TERM]
     quiet = s.cfg_i[C_QUIET_WRITES] == 1
     while s.ni[i, N_APPLIED] < s.ni[i, N_COMMIT]:
         k = s.ni[i, N_APPLIED] + 1
         s.ni[i, N_APPLIED] = k
         check_apply(s, i, k, s.lt[i, k], s.lc[i, k])
         command = s.lc[i, k]
-        if leader and command > 0 and s.lt[i, k] == term and not quiet:
+        if leader and command > 0 and not quiet:
+            # Any committed write is answered, earlier terms' too (its client may be
+            # waiting on a retry that found it in the log).
             r = command - 1
-            acknowledge(s, i, r, k, term, s.req_i[r, R_ATTEMPT])
+            if s.req_i[r, R_DONE] == 0:
+                acknowledge(s, i, r, k, s.lt[i, k], s.req_i[r, R_ATTEMPT])
     if leader and s.ci[K_NPEND] > 0:
         _serve_reads(s, i)
 
@@ -496,8 +501,18 @@ def _on_client_request(s, i, slot):
                 _send_append(s, i, f, True)
         _serve_reads(s, i)
         return
-    if _append_own(s, i, r + 1) < 0:
+    # Client sessions (thesis §6.3): a retried write already in this leader's log is
+    # not appended again; if it has committed, it is answered again at once.
+    k = s.req_i[r, R_LOGGED]
+    if 0 < k <= s.ni[i, N_LEN] and s.lc[i, k] == r + 1 and s.lt[i, k] == s.req_i[r, R_LOGTERM]:
+        if k <= s.ni[i, N_APPLIED]:
+            acknowledge(s, i, r, k, s.lt[i, k], attempt)
         return
+    k = _append_own(s, i, r + 1)
+    if k < 0:
+        return
+    s.req_i[r, R_LOGGED] = k
+    s.req_i[r, R_LOGTERM] = s.ni[i, N_TERM]
     for f in range(s.cfg_i[C_N]):
         if f != i:
             _send_append(s, i, f, False)
