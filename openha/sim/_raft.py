@@ -215,6 +215,7 @@ def _step_down(s, i, term):
         s.ni[i, HBGEN] += 1
         timeline(s, i, s.ni[i, N_TERM], TL_STEP_DOWN)
         _drop_reads(s, i)
+        reset_election_timer(s, i)  # a leader runs no election timer; a follower must
     if s.ni[i, N_ROLE] != ROLE_FOLLOWER:
         s.ni[i, N_ROLE] = ROLE_FOLLOWER
         s.ni[i, VOTES] = 0
@@ -639,6 +640,7 @@ def _on_append(s, i, slot):
         s.ni[i, N_COMMIT] = commit
         _apply(s, i)
     if count > 0 and s.ni[i, N_DUR_LEN] < last_new:
+        # New entries: acknowledge once they are on disk.
         disk_enqueue(
             s,
             i,
@@ -652,7 +654,9 @@ def _on_append(s, i, slot):
             s.m_i[slot, M_G],
         )
     else:
-        _ae_reply(s, i, leader, term, 1, last_new, slot)
+        # Nothing new: the log matches up to last_new, but only the durable part may
+        # count towards a commit (a heartbeat can overtake an fsync still running).
+        _ae_reply(s, i, leader, term, 1, min(last_new, s.ni[i, N_DUR_LEN]), slot)
 
 
 @njit(**_OPTS)
