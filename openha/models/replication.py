@@ -26,8 +26,9 @@ order, so with a constant CPU time ``c``, ``T_k = max_j (A_(j) + (k - j + 1) c)`
 ``t - (k - j + 1) c`` for every ``j <= k``: a binomial recursion over the ``k`` nested
 windows gives ``P(T_k <= t)`` exactly. With a random CPU time the model takes
 ``T_k = (A + C)_(k)``, the ``k``-th order statistic of i.i.d. round trips,
-``P = I_H(t)(k, m - k + 1)`` (regularised incomplete beta); this ignores ack
-queueing and is low by at most ``(k - 1) E[cpu]``.
+``P = I_H(t)(k, m - k + 1)`` (regularised incomplete beta). This ignores ack queueing
+and is low, in the mean, by at most ``k E[cpu]``: the first ``k`` acks to arrive finish
+no earlier than ``(A + C)_(k)`` and no later than ``A_(k)`` plus their ``k`` CPU times.
 
 In the simulator with one closed-loop client, the ``m - k`` late acks of the previous
 entry may still hold the leader's CPU when a request arrives, so it can be slower by up
@@ -319,14 +320,14 @@ class LeaderModel:
 
     @property
     def ack_queueing_bound_ms(self) -> float:
-        """How far the unloaded latency can be low for ignoring ack queueing.
+        """How far the mean unloaded latency can be low for ignoring ack queueing.
 
         0 with a constant CPU time (in-order service is modelled exactly), else
-        ``(k - 1) E[cpu]``.
+        ``k E[cpu]`` (module docstring).
         """
         if isinstance(self._cpu, Constant):
             return 0.0
-        return max(self.acks_needed - 1, 0) * self._cpu.mean
+        return self.acks_needed * self._cpu.mean
 
     @cached_property
     def _step(self) -> float:
