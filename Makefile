@@ -9,7 +9,7 @@ VENV := .venv
 STAMP := $(VENV)/.openha-synced
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: env report test lint typecheck pytest bench lab clean
+.PHONY: env report test lint typecheck pytest browser bench lab clean
 
 env: $(STAMP)
 
@@ -34,7 +34,19 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	OPENHA_FAST=1 $(RUN) pytest --benchmark-skip -q
 
-test: lint typecheck pytest
+# The report's browser test needs Debian's chromium: install it where we can (root or
+# passwordless sudo); elsewhere the test skips, unless OPENHA_REQUIRE_BROWSER=1 (CI).
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "make browser: could not install chromium"; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "make browser: could not install chromium"; \
+	else echo "make browser: chromium missing and no root: the browser test will skip"; fi
+
+test: lint typecheck browser pytest
 
 bench: $(STAMP)
 	$(RUN) pytest --benchmark-only
