@@ -697,3 +697,15 @@ def test_deposed_leader_stands_for_election_again():
     tl = res.timeline
     assert ((tl["event"] == "leader") & (tl["time_ms"] > 100.0)).any()
     assert (res.commits["time_ms"] > 100.0).any()
+
+
+def test_huge_request_frames_are_sampled_but_throughput_counts_everything():
+    cluster = ha.Cluster(n=3, network=ha.Network(delay=0.1), cpu_ms=0.01)
+    kw = dict(stop=ha.Stop(commits=3000), warmup=100, seed=4)
+    full = ha.simulate(ha.Raft(), cluster, ha.ClosedLoop(clients=8), **kw)
+    part = ha.simulate(ha.Raft(), cluster, ha.ClosedLoop(clients=8), max_rows=500, **kw)
+    assert not full.sampled and part.sampled and len(part.requests) == 500
+    assert part.throughput_per_s == full.throughput_per_s
+    assert part.requests.equals(
+        full.requests.set_index("request").loc[part.requests["request"]].reset_index()
+    )

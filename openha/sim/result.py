@@ -82,7 +82,9 @@ class SimResult:
         Events processed.
     requests : pandas.DataFrame
         One row per request: ``request, client, kind, submit_ms, done_ms, latency_ms,
-        attempts, index`` (``done_ms`` NaN if unanswered).
+        attempts, index`` (``done_ms`` NaN if unanswered). Runs with more than
+        ``max_rows`` requests keep a uniform sample of rows (``sampled`` is True):
+        throughput counts every request, latencies come from the sample.
     commits : pandas.DataFrame
         The committed log: ``index, term, time_ms`` (first commit anywhere).
     timeline : pandas.DataFrame
@@ -103,23 +105,31 @@ class SimResult:
     messages: dict[str, int] = field(repr=False)
     violations: tuple[Violation, ...] = ()
     gap_ms: float = field(default=0.0, repr=False)
+    completed: dict[str, int] = field(default_factory=dict, repr=False)
+    sampled: bool = False
 
     def _measured(self, kind: str) -> pd.DataFrame:
         r = self.requests
         done = r["done_ms"].notna() & (r["kind"] == kind)
         return r[done & (r["done_ms"] > self.measured_from_ms)]
 
+    def _count(self, kind: str) -> int:
+        """Requests of ``kind`` completed in the measurement window (all, even if sampled)."""
+        if kind in self.completed:
+            return self.completed[kind]
+        return len(self._measured(kind))
+
     @property
     def throughput_per_s(self) -> float:
         """Writes completed per second of simulated time in the measurement window."""
         span = self.sim_time_ms - self.measured_from_ms
-        return 1000.0 * len(self._measured("write")) / span if span > 0 else float("nan")
+        return 1000.0 * self._count("write") / span if span > 0 else float("nan")
 
     @property
     def reads_per_s(self) -> float:
         """Reads completed per second of simulated time in the measurement window."""
         span = self.sim_time_ms - self.measured_from_ms
-        return 1000.0 * len(self._measured("read")) / span if span > 0 else float("nan")
+        return 1000.0 * self._count("read") / span if span > 0 else float("nan")
 
     def latency_ms(self, q: float | None = None, kind: str = "write") -> float:
         """Mean latency (``q=None``) or its ``q``-quantile, over measured requests."""
@@ -173,14 +183,28 @@ class SimResult:
         return self.requests
 
 
-def build(a: Any, protocol: str, message_names: dict[int, str], gap_ms: float) -> SimResult:
-    """Package a finished run's arrays."""
+def build(
+    a: Any, protocol: str, message_names: dict[int, str], gap_ms: float, max_rows: int = 2_000_000
+) -> SimResult:
+    """Package a finished run's arrays (at most ``max_rows`` request rows, sampled)."""
     nreq = int(a.ci[L.K_NREQ])
     ri = a.req_i[:nreq]
     rf = a.req_f[:nreq]
+    warm = float(a.cf[L.G_WARM_AT]) if a.cfg_i[L.C_WARMUP] > 0 else 0.0
+    done = ~np.isnan(rf[:, L.RF_DONE]) & (rf[:, L.RF_DONE] > warm)
+    completed = {
+        "write": int(np.sum(done & (ri[:, L.R_KIND] == L.WRITE))),
+        "read": int(np.sum(done & (ri[:, L.R_KIND] == L.READ))),
+    }
+    rows = np.arange(nreq)
+    sampled = nreq > max_rows
+    if sampled:  # a fixed-seed uniform sample: the same run gives the same rows
+        rows = np.sort(np.random.default_rng(0).choice(nreq, size=max_rows, replace=False))
+        ri = ri[rows]
+        rf = rf[rows]
     requests = pd.DataFrame(
         {
-            "request": np.arange(nreq),
+            "request": rows,
             "client": ri[:, L.R_CLIENT],
             "kind": np.where(ri[:, L.R_KIND] == L.READ, "read", "write"),
             "submit_ms": rf[:, L.RF_SUBMIT],
@@ -224,7 +248,6 @@ def build(a: Any, protocol: str, message_names: dict[int, str], gap_ms: float) -
         )
         kind, node, term, index = (int(x) for x in a.v_i[v])
         violations.append(Violation(VIOLATIONS[kind], float(a.v_t[v]), node, term, index, trail))
-    warm = float(a.cf[L.G_WARM_AT]) if a.cfg_i[L.C_WARMUP] > 0 else 0.0
     return SimResult(
         protocol=protocol,
         status=STATUS.get(int(a.ci[L.K_STATUS]), "unknown"),
@@ -237,4 +260,6 @@ def build(a: Any, protocol: str, message_names: dict[int, str], gap_ms: float) -
         messages=messages,
         violations=tuple(violations),
         gap_ms=gap_ms,
+        completed=completed,
+        sampled=sampled,
     )

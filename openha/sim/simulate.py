@@ -142,6 +142,7 @@ def simulate(
     warmup: int = 0,
     leader: int | None = 0,
     strict: bool = False,
+    max_rows: int = 2_000_000,
 ) -> SimResult:
     """Simulate ``protocol`` on ``cluster``, message by message.
 
@@ -164,6 +165,9 @@ def simulate(
         where the first election happens in the run.
     strict : bool
         Raise :class:`OpenHAError` if any safety property is violated.
+    max_rows : int
+        Most rows kept in ``requests``; beyond that a uniform sample (throughput still
+        counts every request).
 
     Returns
     -------
@@ -196,6 +200,7 @@ def simulate(
         raise OpenHAError(f"faults must be an ha.Faults; got {faults!r}")
     faults.check_nodes(cluster.n)
     warmup = check_int("warmup", warmup, low=0)
+    max_rows = check_int("max_rows", max_rows, low=1)
     no_traffic = workload is None or workload.clients == 0
     if stop.commits is not None and no_traffic:
         raise OpenHAError(
@@ -207,7 +212,7 @@ def simulate(
     cap = _capacity(protocol, cluster, workload, stop, warmup)
     state = stream_states(seed, 1)[0]
     a = _run(cfg, cap, state, -1 if leader is None else leader, 0)
-    result = build(a, protocol.name, RAFT_MESSAGES, float(protocol.heartbeat_ms or 0.0))
+    result = build(a, protocol.name, RAFT_MESSAGES, float(protocol.heartbeat_ms or 0.0), max_rows)
     if strict and result.violations:
         raise OpenHAError(
             f"{len(result.violations)} safety violation(s); first: {result.violations[0]}"
