@@ -31,6 +31,9 @@ from openha.sim import (
     elections,
     simulate,
 )
+from openha.study.compare import compare
+from openha.study.scenario import Scenario
+from openha.study.sweep import sweep
 from openha.warmup import warmup
 
 __version__ = "0.1.0"
@@ -51,10 +54,12 @@ __all__ = [
     "Partition",
     "QuorumSystem",
     "Raft",
+    "Scenario",
     "SimResult",
     "Stop",
     "__version__",
     "choose",
+    "compare",
     "data",
     "dist",
     "elections",
@@ -63,6 +68,7 @@ __all__ = [
     "report",
     "sim",
     "simulate",
+    "sweep",
     "warmup",
     "weighted",
 ]

@@ -21,11 +21,13 @@ def folder(tmp_path_factory):
 
 
 def test_report_files_and_tidy_csv(folder):
-    assert sorted(p.name for p in folder.iterdir()) == [
+    names = {p.name for p in folder.iterdir()} - {"strategies.parquet"}  # if pyarrow is there
+    assert sorted(names) == [
         "comparison.csv",
         "index.html",
         "provenance.json",
         "report.md",
+        "strategies.csv",
         "sweep.csv",
     ]
     df = pd.read_csv(folder / "comparison.csv")
@@ -47,7 +49,9 @@ def test_csv_numbers_match_closed_form(folder):
 def test_html_is_self_contained(folder):
     text = (folder / "index.html").read_text()
     assert "<script src" not in text and "<link" not in text
-    assert text.count("vegaEmbed('#chart-") == 3
+    # 3 quorum-system charts and 4 of the strategy comparison (nines, throughput,
+    # latency p99, failover p99)
+    assert text.count("vegaEmbed('#chart-") == 7
     assert "window.vegaEmbed" in text  # the bundle is inlined
 
 
@@ -142,3 +146,53 @@ def test_summary_table_has_one_row_per_system_and_op_and_no_stray_columns(folder
     assert len(table) == table[["system", "op"]].drop_duplicates().shape[0] == 12
     html_text = (folder / "index.html").read_text()
     assert "<th>metric</th>" not in html_text
+
+
+def test_scenario_report_compares_every_strategy_and_escapes_names(tmp_path):
+    scn = ha.Scenario.from_dict(
+        {
+            "name": "<script>alert(1)</script>",
+            "deployment": {
+                "rtt": "aws-2020",
+                "zones": [{"region": "us-east-1", "zone": "az<a>", "nodes": 3}],
+            },
+            "failures": {"node": {"p_fail": 1e-3, "source": "a <b>round</b> number"}},
+            "strategies": [{"name": "maj <3>", "kind": "majority-quorum", "n": 3}],
+        }
+    )
+    out = ha.report(tmp_path / "s", scn, images=False)
+    text = (out / "index.html").read_text()
+    for raw in ("<script>alert(1)", "maj <3>", "az<a>", "<b>round"):
+        assert raw not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "maj &lt;3&gt;" in text
+    strategies = pd.read_csv(out / "strategies.csv")
+    assert set(strategies.strategy) == {"maj <3>"}
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["inputs"]["scenario_hash"] == scn.hash
+    assert prov["inputs"]["scenario"]["name"] == scn.name
+
+
+def test_cli_scenarios_compare_and_help(tmp_path, capsys):
+    assert cli.main(["scenarios"]) == 0
+    listed = capsys.readouterr().out
+    for name in ha.study.scenarios():
+        assert listed.count(f"{name}:") == 1
+    csv = tmp_path / "c.csv"
+    assert cli.main(["compare", "default", "--strategy", "majority of 3", "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert "majority of 3" in out and "nines (nines)" in out
+    frame = pd.read_csv(csv)
+    direct = ha.compare(["majority of 3"], ha.Scenario.default())
+    pd.testing.assert_frame_equal(frame, direct, check_dtype=False)
+    assert cli.main(["compare", "no-such-scenario"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no-such-scenario" in err[0]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nbogus = 1\n')
+    assert cli.main(["compare", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.toml" in err[0] and "bogus" in err[0]
+    for command in (["--help"], ["report", "--help"], ["compare", "--help"], ["scenarios", "-h"]):
+        with pytest.raises(SystemExit) as e:
+            cli.main(command)
+        assert e.value.code == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-__all__ = ["latency_chart", "nines_chart", "nines_vs_p_chart"]
+__all__ = ["latency_chart", "nines_chart", "nines_vs_p_chart", "strategies_chart"]
 
 
 def nines_vs_p_chart(sweep: pd.DataFrame) -> alt.Chart:
@@ -62,3 +62,36 @@ def latency_chart(comparison: pd.DataFrame) -> alt.Chart:
         )
         .properties(width=420)
     )
+
+
+#: Metrics of :func:`openha.compare` charted in the report, with their axis titles.
+STRATEGY_METRICS = {
+    "nines": "availability (nines)",
+    "throughput": "throughput (commits/s)",
+    "latency p99": "commit latency p99 (ms)",
+    "failover p99": "failover p99 (ms)",
+}
+
+
+def strategies_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
+    """One :func:`openha.compare` metric per strategy, with its 95 % interval if sampled."""
+    df = frame[frame.metric == metric].copy()
+    title = STRATEGY_METRICS.get(metric, metric)
+    base = alt.Chart(df, title=title).encode(y=alt.Y("strategy:N", title=None, sort=None))
+    bars = base.mark_bar().encode(
+        x=alt.X("value:Q", title=title),
+        color=alt.Color("method:N", title="method"),
+        tooltip=[
+            "strategy",
+            "method",
+            alt.Tooltip("value:Q", format=".4g"),
+            alt.Tooltip("ci_low:Q", format=".4g"),
+            alt.Tooltip("ci_high:Q", format=".4g"),
+        ],
+    )
+    whiskers = (
+        base.transform_filter("isValid(datum.ci_low)")
+        .mark_rule()
+        .encode(x="ci_low:Q", x2="ci_high:Q")
+    )
+    return (bars + whiskers).properties(width=420)

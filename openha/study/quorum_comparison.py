@@ -41,12 +41,14 @@ def quorum_systems(d: Deployment, p_fail: float | None = None) -> dict[str, Quor
     """
     p = d.node_p_fail if p_fail is None else check_probability("p_fail", p_fail)
     big = _nodes(d, d.replicas, p)
-    out = {
-        "majority of 3": QuorumSystem(writes=majority_of(big[:3])),
-        "majority of 5": QuorumSystem(writes=majority_of(big[:5])),
-        "Flexible Paxos 5 (q1=4, q2=2)": flexible_paxos(big[:5], q1=4, q2=2),
-        f"majority of {d.replicas}": QuorumSystem(writes=majority_of(big)),
-    }
+    out = {}
+    if d.replicas > 3:  # smaller deployments get only the majority of all their replicas
+        out["majority of 3"] = QuorumSystem(writes=majority_of(big[:3]))
+    if d.replicas > 5:
+        out["majority of 5"] = QuorumSystem(writes=majority_of(big[:5]))
+    if d.replicas >= 5:
+        out["Flexible Paxos 5 (q1=4, q2=2)"] = flexible_paxos(big[:5], q1=4, q2=2)
+    out[f"majority of {d.replicas}"] = QuorumSystem(writes=majority_of(big))
     by_zone = [[n for n in big if n.domain == (z,)] for z in d.zones]
     if len(d.zones) >= 2 and len({len(g) for g in by_zone}) == 1 and len(by_zone[0]) >= 2:
         k = len(by_zone[0])
