@@ -196,3 +196,24 @@ def test_cli_scenarios_compare_and_help(tmp_path, capsys):
         with pytest.raises(SystemExit) as e:
             cli.main(command)
         assert e.value.code == 0
+
+
+def test_cli_sweep(tmp_path, capsys):
+    csv = tmp_path / "s.csv"
+    argv = ["sweep", "default", "--strategy", "majority of 5", "--set", "n=3,5,7"]
+    assert cli.main([*argv, "--serial", "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert "majority of 5" in out
+    frame = pd.read_csv(csv)
+    assert list(frame["value"]) == [3, 5, 7] and frame["error"].isna().all()
+    # each row is what compare gives the scenario with that n
+    scn = ha.Scenario.default()
+    for n, nines in zip(frame["value"], frame["nines (nines)"], strict=True):
+        d = scn.to_dict()
+        next(s for s in d["strategies"] if s["name"] == "majority of 5")["n"] = int(n)
+        direct = ha.compare(["majority of 5"], ha.Scenario.from_dict(d))
+        assert nines == pytest.approx(direct.set_index("metric").loc["nines", "value"])
+    assert cli.main(["sweep", "default", "--strategy", "nope", "--set", "n=3"]) == 2
+    assert cli.main(["sweep", "default", "--strategy", "majority of 5", "--set", "n"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "nope" in err[0] and "--set" in err[1]
