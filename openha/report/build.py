@@ -46,6 +46,8 @@ def summary_table(comparison: pd.DataFrame) -> pd.DataFrame:
 
 def _markdown_table(df: pd.DataFrame) -> str:
     def cell(x: object) -> str:
+        if isinstance(x, float) and x != x:
+            return "—"  # not applicable to this strategy
         text = f"{x:.4g}" if isinstance(x, float) else str(x)
         return text.replace("|", "\\|")
 

@@ -65,7 +65,11 @@ def page(
     for i, (heading, body) in enumerate(sections):
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         if isinstance(body, pd.DataFrame):
-            parts.append(body.to_html(index=False, escape=True, float_format=lambda x: f"{x:.6g}"))
+            parts.append(
+                body.to_html(
+                    index=False, escape=True, na_rep="—", float_format=lambda x: f"{x:.6g}"
+                )
+            )
         elif isinstance(body, str):
             for para in body.strip().split("\n\n"):
                 parts.append(f"<p>{html.escape(para)}</p>")
