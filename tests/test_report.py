@@ -217,3 +217,13 @@ def test_cli_sweep(tmp_path, capsys):
     assert cli.main(["sweep", "default", "--strategy", "majority of 5", "--set", "n"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "nope" in err[0] and "--set" in err[1]
+
+
+def test_result_id_is_the_same_however_the_seed_is_given(tmp_path):
+    a = ha.report(tmp_path / "a", images=False)  # the scenario's seed, 1
+    b = ha.report(tmp_path / "b", "default", seed=1, images=False)
+    c = ha.report(tmp_path / "c", seed=2, images=False)
+    ids = [json.loads((x / "provenance.json").read_text())["result_id"] for x in (a, b, c)]
+    assert ids[0] == ids[1] != ids[2]
+    cite = json.loads((a / "provenance.json").read_text())["cite_as"]
+    assert "openha report default --seed 1" in cite

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from openha._random import SeedLike
+from openha.data import data_path
 from openha.errors import OpenHAError
 from openha.report.provenance import provenance
 from openha.study import Deployment, availability_sweep, quorum_comparison
@@ -194,13 +195,19 @@ def _write(
                 figures[key] = charts.strategies_chart(strategies, metric)
                 sections.append((charts.STRATEGY_METRICS[metric], figures[key]))
         md += ["## Scenario", "", setup, "", "## Strategies", "", _markdown_table(table), ""]
-        inputs |= {"scenario": scn.to_dict(), "scenario_hash": scn.hash, "seeds": seed}
+        run_seed = scn.seed if seed is None else seed  # the seed used, however it was given
+        inputs |= {"scenario": scn.to_dict(), "scenario_hash": scn.hash, "seeds": run_seed}
+        where = scn.path if scn.path.endswith(".toml") else "SCENARIO.toml"
+        if Path(where).parent == data_path("scenarios"):
+            where = Path(where).stem  # a shipped scenario: its name
+        regenerate = f"openha report {where} --seed {run_seed} --out DIR"
         sources += list(scn.sources())
         title = f"openha report: {scn.name}"
     else:
         assert d is not None
         title = f"openha report: {d.name}"
         inputs |= {"study": "quorum comparison", "seeds": None}
+        regenerate = "ha.report(DIR, deployment=...)"
     if d is not None:
         t0 = time.perf_counter()
         comparison = quorum_comparison(d)
@@ -240,7 +247,7 @@ def _write(
             chart.save(folder / f"{name}.png", scale_factor=2)  # type: ignore[attr-defined]
             chart.save(folder / f"{name}.svg")  # type: ignore[attr-defined]
     timings["write"] = time.perf_counter() - t0
-    prov = provenance(inputs, timings, title)
+    prov = provenance(inputs, timings, title, regenerate)
     (folder / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n")
     data = ", ".join(p.name for p in sorted(folder.glob("*.csv")))
     md = [f"# {title}", "", *md]

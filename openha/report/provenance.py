@@ -65,8 +65,16 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
-def provenance(inputs: dict[str, Any], timings_s: dict[str, float], title: str) -> dict[str, Any]:
-    """The provenance record written beside every report (``provenance.json``)."""
+def provenance(
+    inputs: dict[str, Any],
+    timings_s: dict[str, float],
+    title: str,
+    regenerate: str = "openha report --out DIR",
+) -> dict[str, Any]:
+    """The provenance record written beside every report (``provenance.json``).
+
+    ``regenerate`` is the command that rebuilds the report, quoted in ``cite_as``.
+    """
     rid = result_id(inputs)
     git = git_commit()
     return {
@@ -86,6 +94,6 @@ def provenance(inputs: dict[str, Any], timings_s: dict[str, float], title: str) 
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "cite_as": (
             f"openha {openha.__version__} (commit {(git['commit'] or 'unknown')[:12]}), "
-            f'"{title}", result {rid}. Regenerate with: openha report --out DIR'
+            f'"{title}", result {rid}. Regenerate with: {regenerate}'
         ),
     }

@@ -358,10 +358,14 @@ def sweep(
 def _collect(
     runs: Iterator[tuple[dict[str, Any], float]], total: int, progress: bool | None
 ) -> dict[int, tuple[dict[str, Any], float]]:
+    out: dict[int, tuple[dict[str, Any], float]] = {}
+    if not _show_progress(progress):  # tqdm.auto warns in Jupyter without ipywidgets
+        for record, wall_s in runs:
+            out[record["point"]] = (record, wall_s)
+        return out
     from tqdm.auto import tqdm
 
-    out: dict[int, tuple[dict[str, Any], float]] = {}
-    with tqdm(total=total, unit="point", desc="sweep", disable=not _show_progress(progress)) as bar:
+    with tqdm(total=total, unit="point", desc="sweep") as bar:
         for record, wall_s in runs:
             out[record["point"]] = (record, wall_s)
             bar.update(1)
