@@ -25,6 +25,7 @@ from openha.models import (
     wan_commit_latency_ms,
 )
 from tests.openha_errors import raises_openha_error as _raises
+from tests.sim_stats import batch_means_se, measured_latencies
 
 K_SE = 4.5  # statistical tolerance in standard errors (fixed seeds: deterministic)
 SHIFT_MS, JITTER_MS, CPU_MS, FSYNC_MS = 0.1, 0.1, 0.01, 0.02
@@ -38,17 +39,6 @@ def w1_model(n: int) -> LeaderModel:
 
 def lan_cluster(n: int, delay: ha.dist.Distribution | float = LAN_DELAY) -> ha.Cluster:
     return ha.Cluster(n=n, network=ha.Network(delay=delay), cpu_ms=CPU_MS, fsync_ms=FSYNC_MS)
-
-
-def measured_latencies(res: ha.SimResult) -> np.ndarray:
-    r = res.requests
-    r = r[(r["kind"] == "write") & (r["done_ms"] > res.measured_from_ms)]
-    return r.sort_values("done_ms")["latency_ms"].to_numpy()
-
-
-def batch_means_se(x: np.ndarray, batches: int = 50) -> float:
-    m = x[: len(x) // batches * batches].reshape(batches, -1).mean(axis=1)
-    return float(m.std(ddof=1) / math.sqrt(batches))
 
 
 # --------------------------------------------------------------------------- messages, ceilings

@@ -40,6 +40,7 @@ import pytest
 import openha as ha
 from openha.sim.result import VIOLATIONS
 from tests.openha_errors import raises_openha_error as _raises
+from tests.sim_stats import batch_means_se, measured_latencies
 
 ROOT = Path(__file__).resolve().parents[1]
 K_SE = 4.0  # statistical tolerance in standard errors (fixed seeds: deterministic)
@@ -74,19 +75,6 @@ def w1(clients: int, commits: int, seed: int) -> ha.SimResult:
         warmup=W1_WARMUP,
         seed=seed,
     )
-
-
-def measured_latencies(res: ha.SimResult) -> np.ndarray:
-    """Latencies of the measured writes, in completion order (what ``latency_ms`` averages)."""
-    r = res.requests
-    r = r[(r["kind"] == "write") & (r["done_ms"] > res.measured_from_ms)]
-    return r.sort_values("done_ms")["latency_ms"].to_numpy()
-
-
-def batch_means_se(x: np.ndarray, batches: int = 50) -> float:
-    """Standard error of the mean of a correlated sequence, by batch means."""
-    m = x[: len(x) // batches * batches].reshape(batches, -1).mean(axis=1)
-    return float(m.std(ddof=1) / math.sqrt(batches))
 
 
 def test_w1_saturated_leader_cpu_and_littles_law():
