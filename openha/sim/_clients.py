@@ -227,6 +227,20 @@ def on_reply(s, slot):
 
 
 @njit(**_OPTS)
+def _reply(s, node, r, status, leader, index, term, attempt):
+    """A reply from server ``node`` to request ``r``'s client."""
+    slot = new_message(s, T_CREPLY, node, s.cfg_i[C_N] + s.req_i[r, R_CLIENT], term)
+    if slot < 0:
+        return
+    s.m_i[slot, M_A] = r
+    s.m_i[slot, M_B] = status
+    s.m_i[slot, M_C] = leader
+    s.m_i[slot, M_D] = index
+    s.m_i[slot, M_E] = attempt
+    send(s, slot)
+
+
+@njit(**_OPTS)
 def acknowledge(s, node, r, index, term, attempt):
     """Server ``node`` acknowledges request ``r`` (a write at (index, term), or a read
     of the state after ``index``); the reply travels back to the client."""
@@ -234,25 +248,10 @@ def acknowledge(s, node, r, index, term, attempt):
         s.req_i[r, R_INDEX] = index
         s.req_i[r, R_TERM] = term
         s.ci[K_ACKED] += 1
-    slot = new_message(s, T_CREPLY, node, s.cfg_i[C_N] + s.req_i[r, R_CLIENT], term)
-    if slot < 0:
-        return
-    s.m_i[slot, M_A] = r
-    s.m_i[slot, M_B] = REPLY_OK
-    s.m_i[slot, M_C] = node
-    s.m_i[slot, M_D] = index
-    s.m_i[slot, M_E] = attempt
-    send(s, slot)
+    _reply(s, node, r, REPLY_OK, node, index, term, attempt)
 
 
 @njit(**_OPTS)
 def redirect(s, node, r, hint, attempt):
     """Server ``node`` does not lead: tell the client whom it believes leads (or -1)."""
-    slot = new_message(s, T_CREPLY, node, s.cfg_i[C_N] + s.req_i[r, R_CLIENT], 0)
-    if slot < 0:
-        return
-    s.m_i[slot, M_A] = r
-    s.m_i[slot, M_B] = REPLY_NOT_LEADER
-    s.m_i[slot, M_C] = hint
-    s.m_i[slot, M_E] = attempt
-    send(s, slot)
+    _reply(s, node, r, REPLY_NOT_LEADER, hint, 0, 0, attempt)
