@@ -2,7 +2,7 @@
 
 One engine (``_engine.py``, ``_clients.py``, ``_run.py``) hosts every protocol: the
 network, node CPU and disk, clients, faults and the safety checks live once; a
-protocol (``_raft.py``) only handles its messages, timers and disk completions.
+protocol (Raft: ``_raft.py``, ``_raft_log.py``, ``_raft_state.py``) only handles its messages, timers and disk completions.
 """
 
 from openha.sim.cluster import Cluster, Crash, Faults, Partition

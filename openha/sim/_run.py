@@ -9,7 +9,7 @@ from numba import njit
 
 from openha._config import jit_options
 from openha._random_kernels import uniform
-from openha.sim import _clients, _raft
+from openha.sim import _clients, _raft, _raft_log, _raft_state
 from openha.sim._engine import (
     cpu_enqueue,
     cpu_next,
@@ -113,8 +113,8 @@ def _on_timer(s, proto, kind, node, gen):
     if proto == P_RAFT:
         if kind == E_ETIMER:
             _raft.on_election_timer(s, node, gen)
-        elif gen == s.ni[node, _raft.HBGEN]:
-            _raft.on_heartbeat_timer(s, node)
+        elif gen == s.ni[node, _raft_state.HBGEN]:
+            _raft_log.on_heartbeat_timer(s, node)
 
 
 @njit(**_OPTS)
@@ -252,12 +252,12 @@ def _check_acked(s, proto):
     """No acknowledged write may be lost: each keeps enough durable copies."""
     if proto != P_RAFT:
         return
-    need = _raft.acked_survive(s)
+    need = _raft_log.acked_survive(s)
     for r in range(s.ci[K_NREQ]):
         if s.req_i[r, R_KIND] == WRITE and s.req_i[r, R_TERM] > 0:
             index = s.req_i[r, R_INDEX]
             term = s.req_i[r, R_TERM]
-            if _raft.durable_copies(s, index, term, r + 1) < need:
+            if _raft_log.durable_copies(s, index, term, r + 1) < need:
                 violation(s, V_ACKED_LOST, -1, term, index)
 
 

@@ -1,0 +1,183 @@
+"""Raft: registers, message and disk-operation codes, and the helpers elections and
+replication share (timers, stepping down, hearing a leader). See ``_raft.py``."""
+
+import numpy as np
+from numba import njit
+
+from openha._config import jit_options
+from openha.sim._engine import (
+    draw_uniform,
+    new_message,
+    push,
+    send,
+    timeline,
+)
+from openha.sim._layout import (
+    C_ELECT,
+    C_N,
+    E_ETIMER,
+    F_EMAX,
+    F_EMIN,
+    G_HEARD_AT,
+    G_NOW,
+    K_ELECTED,
+    K_HEARD,
+    K_MAXTERM,
+    K_NPEND,
+    K_STATUS,
+    M_A,
+    M_B,
+    N_LEADER,
+    N_LEN,
+    N_ROLE,
+    N_SHARED,
+    N_TERM,
+    N_VOTE,
+    R_SERVER,
+    ROLE_FOLLOWER,
+    ROLE_LEADER,
+    ST_DONE,
+    TL_STEP_DOWN,
+    U_INC,
+    U_UP,
+)
+
+_OPTS = jit_options()
+
+# registers after the shared ones
+VOTES = N_SHARED  # bit mask of votes (or pre-votes) received
+ETGEN = N_SHARED + 1  # election timer generation
+HBGEN = N_SHARED + 2
+ROUND = N_SHARED + 3  # ReadIndex heartbeat round
+TERM_START = N_SHARED + 4  # index of the leader's first entry of its term
+ET_PENDING = N_SHARED + 5  # 1 while an election-timer event is on its way
+N_NI = N_SHARED + 6
+HEARD = 0  # nf: last time a leader was heard from
+DEADLINE = 1  # when the election timer expires
+ET_AT = 2  # when the pending timer event fires
+N_NF = 3
+# per-peer registers, pp[leader, follower]
+NEXT = 0
+MATCH = 1
+INFL = 2
+EPOCH = 3
+ACKR = 4
+PROBE = 5
+N_PP = 6
+LAST_SENT = 0  # pf
+N_PF = 1
+
+# message types
+T_RV = 3
+T_RV_REPLY = 4
+T_AE = 5
+T_AE_REPLY = 6
+T_PRE = 7
+T_PRE_REPLY = 8
+
+# disk operations
+OP_SEND_RV = 1
+OP_VOTE = 2
+OP_ACK = 3
+OP_SELF = 4
+
+
+@njit(**_OPTS)
+def majority(s):
+    return s.cfg_i[C_N] // 2 + 1
+
+
+@njit(**_OPTS)
+def popcount(x):
+    c = 0
+    while x:
+        x &= x - 1
+        c += 1
+    return c
+
+
+@njit(**_OPTS)
+def reset_election_timer(s, i):
+    """A fresh timeout from now. Followers reset at every AppendEntries, so rather than
+    an event per reset, one pending event is re-armed when it finds a later deadline."""
+    deadline = s.cf[G_NOW] + draw_uniform(s, s.cfg_f[F_EMIN], s.cfg_f[F_EMAX])
+    s.nf[i, DEADLINE] = deadline
+    if s.ni[i, ET_PENDING] == 0 or deadline < s.nf[i, ET_AT]:
+        arm_election_timer(s, i, deadline)
+
+
+@njit(**_OPTS)
+def arm_election_timer(s, i, t):
+    s.ni[i, ETGEN] += 1  # a pending event of an older generation is ignored
+    s.ni[i, ET_PENDING] = 1
+    s.nf[i, ET_AT] = t
+    push(s, t, E_ETIMER, i, s.ni[i, ETGEN], s.nodes[i, U_INC])
+
+
+@njit(**_OPTS)
+def log_last_term(s, i):
+    return s.lt[i, s.ni[i, N_LEN]]
+
+
+@njit(**_OPTS)
+def up_to_date(s, i, last_index, last_term):
+    """Whether a log ending at (last_index, last_term) is at least as up to date as i's."""
+    mine = log_last_term(s, i)
+    return last_term > mine or (last_term == mine and last_index >= s.ni[i, N_LEN])
+
+
+@njit(**_OPTS)
+def step_down(s, i, term):
+    """Adopt ``term`` (forgetting the vote if it is new) and become a follower."""
+    if term > s.ni[i, N_TERM]:
+        s.ni[i, N_TERM] = term
+        s.ni[i, N_VOTE] = -1
+        if term > s.ci[K_MAXTERM]:
+            s.ci[K_MAXTERM] = term
+    if s.ni[i, N_ROLE] == ROLE_LEADER:
+        s.ni[i, HBGEN] += 1
+        timeline(s, i, s.ni[i, N_TERM], TL_STEP_DOWN)
+        drop_reads(s, i)
+        reset_election_timer(s, i)  # a leader runs no election timer; a follower must
+    if s.ni[i, N_ROLE] != ROLE_FOLLOWER:
+        s.ni[i, N_ROLE] = ROLE_FOLLOWER
+        s.ni[i, VOTES] = 0
+
+
+@njit(**_OPTS)
+def drop_reads(s, i):
+    """A leader that steps down forgets its pending reads (their clients retry)."""
+    k = 0
+    for j in range(s.ci[K_NPEND]):
+        r = s.pend[j]
+        if s.req_i[r, R_SERVER] != i:
+            s.pend[k] = r
+            k += 1
+    s.ci[K_NPEND] = k
+
+
+@njit(**_OPTS)
+def broadcast(s, i, mtype, term, a, b):
+    for j in range(s.cfg_i[C_N]):
+        if j != i:
+            slot = new_message(s, mtype, i, j, term)
+            if slot < 0:
+                return
+            s.m_i[slot, M_A] = a
+            s.m_i[slot, M_B] = b
+            send(s, slot)
+
+
+@njit(**_OPTS)
+def heard_leader(s, i, leader):
+    s.ni[i, N_LEADER] = leader
+    s.nf[i, HEARD] = s.cf[G_NOW]
+    if s.cfg_i[C_ELECT] == 1 and leader == s.ci[K_ELECTED]:
+        s.ci[K_HEARD] |= np.int64(1) << i
+        everyone = True
+        for j in range(s.cfg_i[C_N]):
+            if s.nodes[j, U_UP] == 1 and not (s.ci[K_HEARD] >> j) & 1:
+                everyone = False
+        if everyone:
+            s.cf[G_HEARD_AT] = s.cf[G_NOW]
+            s.ci[K_STATUS] = ST_DONE
