@@ -265,19 +265,24 @@ def _check_acked(s, proto):
 def execute(sim, leader, stale):
     """One whole run: initial state, then the event loop."""
     s = view(sim)
+    reset(s)
     start(s, leader, stale)
     if s.ci[K_STATUS] == ST_RUNNING:
         run(s)
 
 
 @njit(**_OPTS)
-def _reset(s, state):
-    """Put ``s`` back to a fresh run's state (same capacities), with stream ``state``."""
+def reset(s):
+    """Give ``s`` a fresh run's state (its capacities, partitions and random stream stay).
+
+    The one place initial values are set: ``_state.allocate`` leaves these arrays
+    unset, and every run (and every election trial) starts here. Arrays not listed
+    are written before they are read (their counters start at zero).
+    """
     s.ci[:] = 0
     s.ci[K_MFREE] = s.m_free.shape[0]
     s.ci[K_ELECTED] = -2
     s.cf[:] = 0.0
-    s.rng[:] = state
     m = s.m_free.shape[0]
     for k in range(m):
         s.m_free[k] = m - 1 - k
@@ -301,6 +306,10 @@ def _reset(s, state):
     s.pf[:] = 0.0
     s.lt[:] = 0
     s.lc[:] = 0
+    s.v_i[:] = 0
+    s.v_t[:] = 0.0
+    s.v_tr[:] = np.nan  # unused trail rows stay NaN (result.build trims them)
+    s.tr[:] = 0.0
 
 
 @njit(**_OPTS)
@@ -314,7 +323,8 @@ def election_trials(sim, states, leader, stale, out):
     """
     s = view(sim)
     for t in range(states.shape[0]):
-        _reset(s, states[t])
+        reset(s)
+        s.rng[:] = states[t]
         start(s, leader, stale)
         crash_at = s.cfg_f[F_HB] * uniform(s.rng)
         push(s, crash_at, E_CRASH, leader, 0, 0)

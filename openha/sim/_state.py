@@ -68,7 +68,7 @@ class Config:
 
 
 def allocate(cfg: Config, cap: Capacity, rng_state: np.ndarray, nodes_ni: int) -> L.Sim:
-    """Fresh state for one run."""
+    """Arrays for one run, sized by ``cap`` (``_run.reset`` gives them their values)."""
     n = int(cfg.cfg_i[L.C_N])
     clients = max(1, int(cfg.cfg_i[L.C_CLIENTS]))
     endpoints = n + clients
@@ -79,10 +79,12 @@ def allocate(cfg: Config, cap: Capacity, rng_state: np.ndarray, nodes_ni: int) -
         for i in range(n):
             if (int(mask) >> i) & 1:
                 nodes[i, L.U_PART] |= 1 << p
-    ci = np.zeros(L.N_CI, dtype=np.int64)
-    ci[L.K_MFREE] = cap.messages
-    ci[L.K_ELECTED] = -2
-    cl_i = np.full((clients, 2), -1, dtype=np.int64)
+    # Values are set by _run.reset at the start of every run; arrays it does not list
+    # are written before they are read. Only the partition masks are set here.
+
+    def empty(shape: int | tuple[int, ...], dtype: type = np.int64) -> np.ndarray:
+        return np.empty(shape, dtype=dtype)
+
     fields = dict(
         cfg_i=cfg.cfg_i.copy(),
         cfg_f=cfg.cfg_f.copy(),
@@ -95,46 +97,46 @@ def allocate(cfg: Config, cap: Capacity, rng_state: np.ndarray, nodes_ni: int) -
         sched=cfg.sched,
         parts=cfg.parts,
         part_mask=cfg.part_mask,
-        ci=ci,
-        cf=np.zeros(L.N_CF, dtype=np.float64),
+        ci=empty(L.N_CI),
+        cf=empty(L.N_CF, np.float64),
         rng=rng_state.copy(),
-        h_t=np.empty(cap.heap, dtype=np.float64),
-        h_s=np.empty(cap.heap, dtype=np.int64),
-        h_k=np.empty(cap.heap, dtype=np.int64),
-        h_n=np.empty(cap.heap, dtype=np.int64),
-        h_a=np.empty(cap.heap, dtype=np.int64),
-        h_b=np.empty(cap.heap, dtype=np.int64),
-        m_i=np.zeros((cap.messages, L.N_MF), dtype=np.int64),
-        m_e=np.zeros((cap.messages, batch, 2), dtype=np.int64),
-        m_free=np.arange(cap.messages, dtype=np.int64)[::-1].copy(),
-        fifo_n=np.full((endpoints, n), -np.inf),
-        fifo_c=np.full((n, clients), -np.inf),
+        h_t=empty(cap.heap, np.float64),
+        h_s=empty(cap.heap),
+        h_k=empty(cap.heap),
+        h_n=empty(cap.heap),
+        h_a=empty(cap.heap),
+        h_b=empty(cap.heap),
+        m_i=empty((cap.messages, L.N_MF)),
+        m_e=empty((cap.messages, batch, 2)),
+        m_free=empty(cap.messages),
+        fifo_n=empty((endpoints, n), np.float64),
+        fifo_c=empty((n, clients), np.float64),
         nodes=nodes,
-        cpu_q=np.zeros((n, cap.cpu_queue), dtype=np.int64),
-        disk_q=np.zeros((n, cap.disk_queue, L.N_QF), dtype=np.int64),
-        req_i=np.zeros((cap.requests, L.N_RI), dtype=np.int64),
-        req_f=np.zeros((cap.requests, L.N_RF), dtype=np.float64),
-        cl_i=cl_i,
-        pend=np.zeros(cap.pending, dtype=np.int64),
-        tq=np.zeros((cap.timeouts, 2), dtype=np.int64),
-        tq_t=np.zeros(cap.timeouts, dtype=np.float64),
-        msg_count=np.zeros(L.N_MSG_TYPES, dtype=np.int64),
-        tl=np.zeros((cap.timeline, 4), dtype=np.float64),
-        com_t=np.zeros(cap.log, dtype=np.int64),
-        com_c=np.zeros(cap.log, dtype=np.int64),
-        com_time=np.full(cap.log, np.nan),
-        lead_of=np.full(cap.terms, -1, dtype=np.int64),
-        ht_key=np.full(table, -1, dtype=np.int64),
-        ht_val=np.zeros(table, dtype=np.int64),
-        v_i=np.zeros((L.MAX_VIOLATIONS, 4), dtype=np.int64),
-        v_t=np.zeros(L.MAX_VIOLATIONS, dtype=np.float64),
-        v_tr=np.full((L.MAX_VIOLATIONS, TRAIL, L.N_TRAIL_F), np.nan),
-        tr=np.zeros((TRAIL, L.N_TRAIL_F), dtype=np.float64),
-        ni=np.zeros((n, nodes_ni), dtype=np.int64),
-        nf=np.zeros((n, 4), dtype=np.float64),
-        pp=np.zeros((n, n, 8), dtype=np.int64),
-        pf=np.zeros((n, n, 2), dtype=np.float64),
-        lt=np.zeros((n, cap.log), dtype=np.int64),
-        lc=np.zeros((n, cap.log), dtype=np.int64),
+        cpu_q=empty((n, cap.cpu_queue)),
+        disk_q=empty((n, cap.disk_queue, L.N_QF)),
+        req_i=empty((cap.requests, L.N_RI)),
+        req_f=empty((cap.requests, L.N_RF), np.float64),
+        cl_i=empty((clients, 2)),
+        pend=empty(cap.pending),
+        tq=empty((cap.timeouts, 2)),
+        tq_t=empty(cap.timeouts, np.float64),
+        msg_count=empty(L.N_MSG_TYPES),
+        tl=empty((cap.timeline, 4), np.float64),
+        com_t=empty(cap.log),
+        com_c=empty(cap.log),
+        com_time=empty(cap.log, np.float64),
+        lead_of=empty(cap.terms),
+        ht_key=empty(table),
+        ht_val=empty(table),
+        v_i=empty((L.MAX_VIOLATIONS, 4)),
+        v_t=empty(L.MAX_VIOLATIONS, np.float64),
+        v_tr=empty((L.MAX_VIOLATIONS, TRAIL, L.N_TRAIL_F), np.float64),
+        tr=empty((TRAIL, L.N_TRAIL_F), np.float64),
+        ni=empty((n, nodes_ni)),
+        nf=empty((n, 4), np.float64),
+        pp=empty((n, n, 8)),
+        pf=empty((n, n, 2), np.float64),
+        lt=empty((n, cap.log)),
+        lc=empty((n, cap.log)),
     )
     return L.Sim(*(fields[name] for name in L.FIELDS))
