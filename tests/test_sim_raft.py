@@ -40,6 +40,7 @@ import pytest
 import openha as ha
 from openha.sim.result import VIOLATIONS
 from tests.openha_errors import raises_openha_error as _raises
+from tests.sim_faults import fault_run
 from tests.sim_stats import batch_means_se, measured_latencies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,74 +189,25 @@ def test_w1_four_clients_against_simpy():
 
 
 # --------------------------------------------------------------------------- safety under faults
-FAULT_HORIZON_MS = 300.0
 SAFETY_CHUNKS = 5
 SCHEDULES_PER_CHUNK = 500  # 2,500 schedules in all
 
 
-def random_fault_run(
-    seed: int, *, fsync_ms: tuple[float, float] = (0.01, 0.05), strict: bool = False
-) -> ha.SimResult:
-    """One random fault schedule on a random small cluster, 300 ms of simulated time.
-
-    3 or 5 nodes; up to n crashes (a tenth of them permanent, the rest down for
-    Exponential(30 ms)); up to 3 partitions cutting off a random set of 1 .. n-1 nodes (a
-    minority or a majority) for Exponential(40 ms); a fifth of the runs add random
-    crash/repair cycles on every node; loss 0-5 %; LAN delays, FIFO or not; election
-    timeouts of 10-20 ms; pre-vote in 30 % of the runs; several batch/window settings;
-    1-4 clients with 20 % reads; a stable leader or a cold start.
-    """
-    rng = np.random.default_rng(seed)
-    n = int(rng.choice([3, 5]))
-    crashes = []
-    for _ in range(int(rng.integers(0, n + 1))):
-        at = float(rng.uniform(0.0, FAULT_HORIZON_MS))
-        back = None if rng.random() < 0.1 else at + float(rng.exponential(30.0))
-        crashes.append(ha.Crash(node=int(rng.integers(n)), at_ms=at, recover_ms=back))
-    partitions = []
-    for _ in range(int(rng.integers(0, 4))):
-        side = rng.choice(n, size=int(rng.integers(1, n)), replace=False)
-        start = float(rng.uniform(0.0, FAULT_HORIZON_MS))
-        end = start + float(rng.exponential(40.0))
-        partitions.append(ha.Partition(nodes=tuple(side.tolist()), start_ms=start, end_ms=end))
-    cycles = rng.random() < 0.2
-    faults = ha.Faults(
-        crashes=crashes,
-        partitions=partitions,
-        time_to_failure=ha.dist.Exponential(mean=150.0) if cycles else None,
-        time_to_repair=ha.dist.Exponential(mean=15.0) if cycles else None,
-    )
-    network = ha.Network(
-        delay=ha.dist.Exponential(mean=float(rng.choice([0.1, 0.5])), shift=0.1),
-        fifo=bool(rng.random() < 0.5),
-        loss=float(rng.uniform(0.0, 0.05)),
-    )
-    cluster = ha.Cluster(
-        n=n,
-        network=network,
-        cpu_ms=0.01,
-        fsync_ms=float(rng.uniform(*fsync_ms)),
-        group_commit=bool(rng.random() < 0.5),
-    )
-    raft = ha.Raft(
+def raft_for_faults(rng: np.random.Generator, n: int) -> ha.Raft:
+    """Raft as the fault schedules run it: pre-vote in 30 % of runs, several batch and
+    window settings."""
+    return ha.Raft(
         election_timeout=(10.0, 20.0),
         prevote=bool(rng.random() < 0.3),
         batch=int(rng.choice([1, 8, 64])),
         window=[None, 1, 8][int(rng.integers(3))],
     )
-    workload = ha.ClosedLoop(
-        clients=int(rng.integers(1, 5)), reads=0.2, timeout_ms=20.0, retry_ms=2.0
-    )
-    return ha.simulate(
-        raft,
-        cluster,
-        workload,
-        faults=faults,
-        stop=ha.Stop(time_ms=FAULT_HORIZON_MS),
-        seed=seed,
-        leader=0 if rng.random() < 0.5 else None,
-        strict=strict,
-    )
+
+
+def random_fault_run(
+    seed: int, *, fsync_ms: tuple[float, float] = (0.01, 0.05), strict: bool = False
+) -> ha.SimResult:
+    return fault_run(seed, raft_for_faults, fsync_ms=fsync_ms, strict=strict)
 
 
 @pytest.mark.parametrize("chunk", range(SAFETY_CHUNKS))

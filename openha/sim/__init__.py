@@ -7,6 +7,7 @@ protocol (Raft: ``_raft.py``, ``_raft_log.py``, ``_raft_state.py``) only handles
 
 from openha.sim.cluster import Cluster, Crash, Faults, Partition
 from openha.sim.elections import LOGCABIN, LOGCABIN_STALE, elections, figure16
+from openha.sim.multipaxos import MultiPaxos
 from openha.sim.network import Network
 from openha.sim.raft import Raft
 from openha.sim.result import SimResult, Violation
@@ -20,6 +21,7 @@ __all__ = [
     "Cluster",
     "Crash",
     "Faults",
+    "MultiPaxos",
     "Network",
     "OpenLoop",
     "Partition",

@@ -16,6 +16,7 @@ from openha.sim._layout import (
     C_CLIENTS,
     C_CLOSED,
     C_N,
+    C_PROTO,
     C_STOP_COMMITS,
     C_WARMUP,
     D_THINK,
@@ -46,6 +47,7 @@ from openha.sim._layout import (
     M_SRC,
     O_REQ,
     O_TIMEOUTS,
+    P_CHAIN,
     R_ATTEMPT,
     R_CLIENT,
     R_DONE,
@@ -67,6 +69,15 @@ _OPTS = jit_options()
 
 REPLY_OK = 1
 REPLY_NOT_LEADER = 0
+
+
+@njit(**_OPTS)
+def _server_col(s, r):
+    """Which of the client's believed servers request ``r`` goes to: column 1 (the
+    leader, head or primary) or, for chain replication's reads, column 2 (the tail)."""
+    if s.cfg_i[C_PROTO] == P_CHAIN and s.req_i[r, R_KIND] == READ:
+        return 2
+    return 1
 
 
 @njit(**_OPTS)
@@ -138,7 +149,7 @@ def new_request(s, client):
     s.req_i[r, R_CLIENT] = client
     s.req_i[r, R_KIND] = kind
     s.req_i[r, R_FLOOR] = s.ci[K_MAX_ACKED_IDX]
-    target = s.cl_i[client, 1]
+    target = s.cl_i[client, _server_col(s, r)]
     if target < 0:
         target = int(uniform(s.rng) * s.cfg_i[C_N]) % s.cfg_i[C_N]
     s.req_i[r, R_TARGET] = target
@@ -169,7 +180,7 @@ def on_open_arrival(s, count):
 def _retry(s, r, target):
     s.req_i[r, R_ATTEMPT] += 1
     s.req_i[r, R_TARGET] = target
-    s.cl_i[s.req_i[r, R_CLIENT], 1] = target
+    s.cl_i[s.req_i[r, R_CLIENT], _server_col(s, r)] = target
     transmit(s, r)
 
 
@@ -204,7 +215,7 @@ def on_reply(s, slot):
     s.req_i[r, R_DONE] = 1
     s.req_f[r, RF_DONE] = now
     client = s.req_i[r, R_CLIENT]
-    s.cl_i[client, 1] = s.m_i[slot, M_SRC]
+    s.cl_i[client, _server_col(s, r)] = s.m_i[slot, M_SRC]
     if s.req_i[r, R_KIND] == WRITE:
         index = s.m_i[slot, M_D]
         if index > s.ci[K_MAX_ACKED_IDX]:

@@ -71,6 +71,7 @@ from openha.sim._layout import (
     U_INC,
     U_PART,
     U_UP,
+    V_AGREEMENT,
     V_STATE_MACHINE,
 )
 
@@ -487,17 +488,35 @@ def matches_created(s, term, index, command, prev_term):
 
 
 @njit(**_OPTS)
+def _first_apply(s, index, term, command):
+    """Record the first application of ``index`` anywhere; False if it is not new."""
+    if index <= s.ci[K_GCOMMIT]:
+        return False
+    if index >= s.com_t.shape[0]:
+        overflow(s, O_LOG)
+        return True
+    s.com_t[index] = term
+    s.com_c[index] = command
+    s.com_time[index] = s.cf[G_NOW]
+    s.ci[K_GCOMMIT] = index
+    return True
+
+
+@njit(**_OPTS)
 def check_apply(s, node, index, term, command):
     """Node applies (index, term, command): it must be what everyone else applied."""
-    g = s.ci[K_GCOMMIT]
-    if index > g:
-        if index >= s.com_t.shape[0]:
-            overflow(s, O_LOG)
-            return
-        s.com_t[index] = term
-        s.com_c[index] = command
-        s.com_time[index] = s.cf[G_NOW]
-        s.ci[K_GCOMMIT] = index
+    if _first_apply(s, index, term, command):
         return
     if s.com_t[index] != term or s.com_c[index] != command:
         violation(s, V_STATE_MACHINE, node, term, index)
+
+
+@njit(**_OPTS)
+def check_chosen(s, node, index, ballot, command):
+    """Paxos family: node learns ``command`` was chosen for slot ``index``. Agreement:
+    it is the command everyone else learned there (the ballots may differ, as a new
+    leader re-proposes chosen values under its own)."""
+    if _first_apply(s, index, ballot, command):
+        return
+    if s.com_c[index] != command:
+        violation(s, V_AGREEMENT, node, ballot, index)

@@ -49,7 +49,12 @@ C_WARMUP = 16  # acknowledged writes before measurement starts
 C_QUIET_WRITES = 17  # 1: writes complete silently (no client), used by experiments
 C_RANDOM_FAULTS = 18
 C_TRAIL = 19  # events kept in the trail attached to a violation
-N_CFG_I = 20
+C_Q1 = 20  # Multi-Paxos / Paxos: phase-1 quorum size
+C_Q2 = 21  # ... phase-2 quorum size (the leader or proposer included)
+C_THRIFTY = 22  # 1: phase-2 messages go to q2 - 1 peers only
+C_SYNC = 23  # primary-backup: backup acks a write waits for (0: asynchronous)
+C_REPLICAS = 24  # primary-backup, chain: nodes holding the data (the rest are spares)
+N_CFG_I = 25
 
 # --- float configuration, cfg_f ---------------------------------------------------
 F_STOP_TIME = 0
@@ -62,7 +67,9 @@ F_RATE = 6  # open-loop arrival rate per ms
 F_READ = 7  # read fraction
 F_CRASH_AT = 8  # election experiment: leader crash time
 F_RETRY = 9  # client back-off when no leader is known
-N_CFG_F = 10
+F_LEASE = 10  # primary-backup, chain: lease / failure-detection time
+F_BACKOFF = 11  # Paxos: most random back-off after a proposer is pre-empted
+N_CFG_F = 12
 
 # --- distributions: row i of (dk, dlo, dhi) is (kind, params[lo:hi]); kind -1 absent
 D_JITTER = 0
@@ -98,14 +105,18 @@ K_PART_ACTIVE = 20  # bit mask of partitions in force
 K_TQ_HEAD = 21  # request timeouts: a FIFO (deadlines grow with send time)
 K_TQ_LEN = 22
 K_TQ_ARMED = 23  # 1 while an E_CTIMEOUT event is pending for the FIFO's head
-N_CI = 24
+K_LOST = 24  # acknowledged writes lost at a failover (asynchronous primary-backup)
+K_PREEMPT = 25  # Paxos: proposals pre-empted by a higher ballot
+N_CI = 26
 
 # float counters, cf
 G_NOW = 0
 G_ELECTED_AT = 1  # new leader elected
 G_HEARD_AT = 2  # ... and heard by every live node
 G_WARM_AT = 3  # measurement start
-N_CF = 4
+G_LOST_FROM = 4  # acknowledgement time of the earliest lost write
+G_LOST_TO = 5  # ... and of the latest
+N_CF = 6
 
 # status codes
 ST_RUNNING = 0
@@ -233,6 +244,10 @@ MAX_VIOLATIONS = 16
 
 # protocols
 P_RAFT = 1
+P_MULTIPAXOS = 2
+P_PAXOS = 3
+P_PRIMARY_BACKUP = 4
+P_CHAIN = 5
 
 # protocol registers every protocol shares (ni columns); protocols add theirs after
 N_ROLE = 0
@@ -323,6 +338,8 @@ class Sim(structref.StructRefProxy):
     - ``pf``
     - ``lt``
     - ``lc``
+    - ``dlt``: the log as it is on disk (protocols that overwrite slots in place)
+    - ``dlc``
     """
 
 
@@ -379,6 +396,8 @@ FIELDS = (
     "pf",
     "lt",
     "lc",
+    "dlt",
+    "dlc",
 )
 structref.define_proxy(Sim, SimType, list(FIELDS))
 
@@ -441,6 +460,8 @@ def _fields(s):  # type: ignore[no-untyped-def]
         s.pf,
         s.lt,
         s.lc,
+        s.dlt,
+        s.dlc,
     )
 
 
@@ -562,6 +583,8 @@ def unowned(s):  # type: ignore[no-untyped-def]
         _unowned(s.pf),
         _unowned(s.lt),
         _unowned(s.lc),
+        _unowned(s.dlt),
+        _unowned(s.dlc),
     )
 
 

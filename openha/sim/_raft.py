@@ -83,10 +83,8 @@ from openha.sim._raft_log import (
 )
 from openha.sim._raft_state import (
     ACKR,
-    DEADLINE,
     EPOCH,
     ET_PENDING,
-    ETGEN,
     HBGEN,
     HEARD,
     INFL,
@@ -106,9 +104,9 @@ from openha.sim._raft_state import (
     T_RV_REPLY,
     TERM_START,
     VOTES,
-    arm_election_timer,
     broadcast,
     drop_reads,
+    election_due,
     log_last_term,
     majority,
     popcount,
@@ -123,13 +121,8 @@ _OPTS = jit_options()
 @njit(**_OPTS)
 def on_election_timer(s, i, gen):
     """The timer event reached the CPU: time out, or wait for the current deadline."""
-    if gen != s.ni[i, ETGEN]:
-        return
-    s.ni[i, ET_PENDING] = 0
-    if s.cf[G_NOW] < s.nf[i, DEADLINE]:
-        arm_election_timer(s, i, s.nf[i, DEADLINE])
-        return
-    on_election_timeout(s, i)
+    if election_due(s, i, gen):
+        on_election_timeout(s, i)
 
 
 @njit(**_OPTS)

@@ -107,6 +107,19 @@ def reset_election_timer(s, i):
 
 
 @njit(**_OPTS)
+def election_due(s, i, gen):
+    """The timer event reached the CPU: True if the timeout has expired; if the
+    deadline moved later meanwhile, re-arm for it and return False."""
+    if gen != s.ni[i, ETGEN]:
+        return False
+    s.ni[i, ET_PENDING] = 0
+    if s.cf[G_NOW] < s.nf[i, DEADLINE]:
+        arm_election_timer(s, i, s.nf[i, DEADLINE])
+        return False
+    return True
+
+
+@njit(**_OPTS)
 def arm_election_timer(s, i, t):
     s.ni[i, ETGEN] += 1  # a pending event of an older generation is ignored
     s.ni[i, ET_PENDING] = 1

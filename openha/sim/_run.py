@@ -9,7 +9,7 @@ from numba import njit
 
 from openha._config import jit_options
 from openha._random_kernels import uniform
-from openha.sim import _clients, _raft, _raft_log, _raft_state
+from openha.sim import _clients, _multipaxos, _raft, _raft_log, _raft_state
 from openha.sim._engine import (
     cpu_enqueue,
     cpu_next,
@@ -50,6 +50,7 @@ from openha.sim._layout import (
     E_OPEN,
     E_PART_OFF,
     E_PART_ON,
+    E_PTIMER,
     E_RECOVER,
     F_HB,
     F_STOP_TIME,
@@ -68,6 +69,7 @@ from openha.sim._layout import (
     M_B,
     M_SRC,
     M_TYPE,
+    P_MULTIPAXOS,
     P_RAFT,
     R_INDEX,
     R_KIND,
@@ -100,12 +102,16 @@ def _on_message(s, proto, node, slot):
         _on_timer(s, proto, s.m_i[slot, M_B], node, s.m_i[slot, M_A])
     elif proto == P_RAFT:
         _raft.on_message(s, node, slot)
+    elif proto == P_MULTIPAXOS:
+        _multipaxos.on_message(s, node, slot)
 
 
 @njit(**_OPTS)
 def _on_disk(s, proto, node, row):
     if proto == P_RAFT:
         _raft.on_disk(s, node, row)
+    elif proto == P_MULTIPAXOS:
+        _multipaxos.on_disk(s, node, row)
 
 
 @njit(**_OPTS)
@@ -115,6 +121,8 @@ def _on_timer(s, proto, kind, node, gen):
             _raft.on_election_timer(s, node, gen)
         elif gen == s.ni[node, _raft_state.HBGEN]:
             _raft_log.on_heartbeat_timer(s, node)
+    elif proto == P_MULTIPAXOS:
+        _multipaxos.on_timer(s, node, kind, gen)
 
 
 @njit(**_OPTS)
@@ -124,6 +132,8 @@ def _crash(s, proto, node):
     crash_node(s, node)
     if proto == P_RAFT:
         _raft.on_crash(s, node)
+    elif proto == P_MULTIPAXOS:
+        _multipaxos.on_crash(s, node)
     timeline(s, node, s.ni[node, 1], TL_CRASH)
     if s.cfg_i[C_RANDOM_FAULTS] == 1:
         push(s, s.cf[G_NOW] + draw(s, D_TTR), E_RECOVER, node, 0, 0)
@@ -138,6 +148,8 @@ def _recover(s, proto, node):
     s.nodes[node, U_UP] = 1
     if proto == P_RAFT:
         _raft.on_recover(s, node)
+    elif proto == P_MULTIPAXOS:
+        _multipaxos.on_recover(s, node)
     timeline(s, node, s.ni[node, 1], TL_RECOVER)
     if s.cfg_i[C_RANDOM_FAULTS] == 1:
         push(s, s.cf[G_NOW] + draw(s, D_TTF), E_CRASH, node, 0, 0)
@@ -155,6 +167,8 @@ def start(s, leader, stale):
             _raft.bootstrap_election(s, leader, stale)
         else:
             _raft.bootstrap(s, leader)
+    elif proto == P_MULTIPAXOS:
+        _multipaxos.bootstrap(s, leader)
     for k in range(s.cfg_i[C_N_SCHED]):
         kind = E_CRASH if s.sched[k, 2] == 1.0 else E_RECOVER
         push(s, s.sched[k, 0], kind, int(s.sched[k, 1]), 0, 0)
@@ -211,7 +225,7 @@ def run(s):
                 for j in range(k):
                     _on_disk(s, proto, node, disk_row(s, node, j))
                 disk_next(s, node, k)
-        elif kind == E_ETIMER or kind == E_HBTIMER:
+        elif kind == E_ETIMER or kind == E_HBTIMER or kind == E_PTIMER:
             if b == s.nodes[node, U_INC] and s.nodes[node, U_UP] == 1:
                 # The expiry is handled by the node's CPU, in turn with its messages,
                 # so CPU jitter also jitters timers (as an OS scheduler does).
@@ -250,6 +264,8 @@ def run(s):
 @njit(**_OPTS)
 def _check_acked(s, proto):
     """No acknowledged write may be lost: each keeps enough durable copies."""
+    if proto == P_MULTIPAXOS:
+        _multipaxos.check_acked(s)
     if proto != P_RAFT:
         return
     need = _raft_log.acked_survive(s)
@@ -306,6 +322,8 @@ def reset(s):
     s.pf[:] = 0.0
     s.lt[:] = 0
     s.lc[:] = 0
+    s.dlt[:] = 0
+    s.dlc[:] = 0
     s.v_i[:] = 0
     s.v_t[:] = 0.0
     s.v_tr[:] = np.nan  # unused trail rows stay NaN (result.build trims them)

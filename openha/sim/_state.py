@@ -116,7 +116,7 @@ def allocate(cfg: Config, cap: Capacity, rng_state: np.ndarray, nodes_ni: int) -
         disk_q=empty((n, cap.disk_queue, L.N_QF)),
         req_i=empty((cap.requests, L.N_RI)),
         req_f=empty((cap.requests, L.N_RF), np.float64),
-        cl_i=empty((clients, 2)),
+        cl_i=empty((clients, 3)),
         pend=empty(cap.pending),
         tq=empty((cap.timeouts, 2)),
         tq_t=empty(cap.timeouts, np.float64),
@@ -138,5 +138,7 @@ def allocate(cfg: Config, cap: Capacity, rng_state: np.ndarray, nodes_ni: int) -
         pf=empty((n, n, 2), np.float64),
         lt=empty((n, cap.log)),
         lc=empty((n, cap.log)),
+        dlt=empty((n, cap.log)),
+        dlc=empty((n, cap.log)),
     )
     return L.Sim(*(fields[name] for name in L.FIELDS))

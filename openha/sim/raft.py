@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
 
 from openha.errors import OpenHAError, check_int, check_positive
+from openha.sim import _layout as L
 
 __all__ = ["Raft"]
 
@@ -83,3 +87,34 @@ class Raft:
     @property
     def name(self) -> str:
         return "Raft" + (" (pre-vote)" if self.prevote else "")
+
+    #: Message type codes and names (``_raft_state.T_*``), for ``SimResult.messages``.
+    _messages: ClassVar[dict[int, str]] = {
+        L.T_CREQ: "client request",
+        L.T_CREPLY: "client reply",
+        3: "RequestVote",
+        4: "RequestVote reply",
+        5: "AppendEntries",
+        6: "AppendEntries reply",
+        7: "PreVote",
+        8: "PreVote reply",
+    }
+
+    @property
+    def _gap_ms(self) -> float:
+        """Unavailability threshold: the heartbeat interval."""
+        return float(self.heartbeat_ms or 0.0)
+
+    def _check(self, n: int) -> None:
+        """Nothing depends on the cluster size."""
+
+    def _configure(self, ci: np.ndarray, cf: np.ndarray) -> None:
+        """Write this protocol's part of the run configuration."""
+        ci[L.C_PROTO] = L.P_RAFT
+        ci[L.C_BATCH] = self.batch
+        ci[L.C_WINDOW] = UNBOUNDED if self.window is None else self.window
+        ci[L.C_PREVOTE] = int(self.prevote)
+        ci[L.C_MUTANT] = MUTANTS[self.mutant]
+        ci[L.C_NOOP] = int(self.noop)
+        cf[L.F_EMIN], cf[L.F_EMAX] = self.election_timeout
+        cf[L.F_HB] = float(self.heartbeat_ms or 0.0)

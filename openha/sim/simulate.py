@@ -14,25 +14,17 @@ from openha.sim import _layout as L
 from openha.sim._run import execute
 from openha.sim._state import Capacity, Config, allocate
 from openha.sim.cluster import Cluster, Faults
-from openha.sim.raft import MUTANTS, UNBOUNDED, Raft
+from openha.sim.multipaxos import MultiPaxos
+from openha.sim.raft import Raft
 from openha.sim.result import SimResult, build
 from openha.sim.workload import ClosedLoop, OpenLoop, Stop
 
 __all__ = ["simulate"]
 
-Protocol = Raft
+Protocol = Raft | MultiPaxos
+#: The protocols ``simulate`` runs (each has ``_configure``, ``_check``, ``_messages``).
+PROTOCOLS = (Raft, MultiPaxos)
 Workload = ClosedLoop | OpenLoop
-
-RAFT_MESSAGES = {
-    L.T_CREQ: "client request",
-    L.T_CREPLY: "client reply",
-    3: "RequestVote",
-    4: "RequestVote reply",
-    5: "AppendEntries",
-    6: "AppendEntries reply",
-    7: "PreVote",
-    8: "PreVote reply",
-}
 
 
 def _config(
@@ -49,25 +41,18 @@ def _config(
     cf = np.zeros(L.N_CFG_F, dtype=np.float64)
     ci[L.C_N] = n
     ci[L.C_CLIENTS] = clients
-    ci[L.C_PROTO] = L.P_RAFT
-    ci[L.C_BATCH] = protocol.batch
-    ci[L.C_WINDOW] = UNBOUNDED if protocol.window is None else protocol.window
     ci[L.C_GROUP] = int(cluster.group_commit)
-    ci[L.C_PREVOTE] = int(protocol.prevote)
-    ci[L.C_MUTANT] = MUTANTS[protocol.mutant]
     ci[L.C_FIFO] = int(cluster.network.fifo)
     ci[L.C_CLOSED] = int(isinstance(workload, ClosedLoop))
     ci[L.C_STOP_COMMITS] = stop.commits or 0
     ci[L.C_MAX_EVENTS] = stop.events
-    ci[L.C_NOOP] = int(protocol.noop)
     ci[L.C_WARMUP] = warmup
     ci[L.C_QUIET_WRITES] = int(workload is None)
     ci[L.C_RANDOM_FAULTS] = int(faults.time_to_failure is not None)
     ci[L.C_TRAIL] = 1
     cf[L.F_STOP_TIME] = math.inf if stop.time_ms is None else stop.time_ms
     cf[L.F_LOSS] = cluster.network.loss
-    cf[L.F_EMIN], cf[L.F_EMAX] = protocol.election_timeout
-    cf[L.F_HB] = protocol.heartbeat_ms
+    protocol._configure(ci, cf)
     if workload is not None:
         cf[L.F_CLIENT_TIMEOUT] = workload.timeout_ms
         cf[L.F_RETRY] = workload.retry_ms
@@ -116,7 +101,7 @@ def _capacity(protocol: Protocol, cluster: Cluster, workload: Workload | None, s
               warmup: int) -> Capacity:  # fmt: skip
     n = cluster.n
     clients = 0 if workload is None else workload.clients
-    window = min(protocol.window or 64, 64)
+    window = min(getattr(protocol, "window", None) or 64, 64)
     writes = (stop.commits or 4096) + warmup
     if workload is not None and workload.reads > 0:
         writes = int(writes / max(1e-3, 1.0 - workload.reads))
@@ -185,10 +170,9 @@ def simulate(
     >>> res.violations
     ()
     """
-    if not isinstance(protocol, Raft):
-        raise OpenHAError(
-            f"protocol must be an openha protocol such as ha.Raft(); got {protocol!r}"
-        )
+    if not isinstance(protocol, PROTOCOLS):
+        names = ", ".join(f"ha.{p.__name__}" for p in PROTOCOLS)
+        raise OpenHAError(f"protocol must be one of {names}; got {protocol!r}")
     if not isinstance(cluster, Cluster):
         raise OpenHAError(f"cluster must be an ha.Cluster; got {cluster!r}")
     if workload is not None and not isinstance(workload, ClosedLoop | OpenLoop):
@@ -199,6 +183,7 @@ def simulate(
     if not isinstance(faults, Faults):
         raise OpenHAError(f"faults must be an ha.Faults; got {faults!r}")
     faults.check_nodes(cluster.n)
+    protocol._check(cluster.n)
     warmup = check_int("warmup", warmup, low=0)
     max_rows = check_int("max_rows", max_rows, low=1)
     no_traffic = workload is None or workload.clients == 0
@@ -212,7 +197,7 @@ def simulate(
     cap = _capacity(protocol, cluster, workload, stop, warmup)
     state = stream_states(seed, 1)[0]
     a = _run(cfg, cap, state, -1 if leader is None else leader, 0)
-    result = build(a, protocol.name, RAFT_MESSAGES, float(protocol.heartbeat_ms or 0.0), max_rows)
+    result = build(a, protocol.name, protocol._messages, protocol._gap_ms, max_rows)
     if strict and result.violations:
         raise OpenHAError(
             f"{len(result.violations)} safety violation(s); first: {result.violations[0]}"
