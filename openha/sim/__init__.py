@@ -7,6 +7,7 @@ protocol (Raft: ``_raft.py``, ``_raft_log.py``, ``_raft_state.py``) only handles
 
 from openha.sim.cluster import Cluster, Crash, Faults, Partition
 from openha.sim.elections import LOGCABIN, LOGCABIN_STALE, elections, figure16
+from openha.sim.failover import failover, outage_ms
 from openha.sim.multipaxos import MultiPaxos
 from openha.sim.network import Network
 from openha.sim.raft import Raft
@@ -30,6 +31,8 @@ __all__ = [
     "Stop",
     "Violation",
     "elections",
+    "failover",
     "figure16",
+    "outage_ms",
     "simulate",
 ]
