@@ -127,7 +127,7 @@ def failover(
             protocol,
             cluster,
             workload,
-            faults=Faults(crashes=[Crash(node=leader, at_ms=at)]),
+            faults=Faults(crashes=(Crash(node=leader, at_ms=at),)),
             stop=Stop(time_ms=at + horizon_ms),
             seed=run_seed,
             leader=leader,
