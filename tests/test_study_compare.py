@@ -24,6 +24,13 @@ SCENARIO = {
     "strategies": [
         {"name": "majority of 3", "kind": "majority-quorum", "n": 3},
         {"name": "Raft", "kind": "raft", "n": 3, "election_timeout_ms": [50, 100]},
+        {
+            "name": "Multi-Paxos",
+            "kind": "multipaxos",
+            "n": 3,
+            "election_timeout_ms": [50, 100],
+            "thrifty": True,
+        },
     ],
     "run": {"seed": 3, "commits": 3000, "trials": 300},
 }
@@ -48,12 +55,12 @@ def value(df: pd.DataFrame, strategy: str, metric: str) -> pd.Series:
 def test_columns_and_methods(frame: pd.DataFrame) -> None:
     assert list(frame.columns) == COLUMNS
     assert set(frame["method"]) <= {"exact", "analytic", "simulated", "monte-carlo"}
-    assert set(frame["strategy"]) == {"majority of 3", "Raft"}
+    assert set(frame["strategy"]) == {"majority of 3", "Raft", "Multi-Paxos"}
 
 
 def test_availability_is_the_binomial_closed_form(frame: pd.DataFrame) -> None:
     down = 3 * P**2 * (1 - P) + P**3  # two or three of three down
-    for s in ("majority of 3", "Raft"):
+    for s in ("majority of 3", "Raft", "Multi-Paxos"):
         assert value(frame, s, "availability").value == pytest.approx(1 - down, rel=1e-12)
         assert value(frame, s, "nines").value == pytest.approx(-np.log10(down), rel=1e-9)
         minutes = down * 365.25 * 24 * 60
@@ -75,6 +82,21 @@ def test_simulated_rows_carry_intervals_and_respect_bounds(frame: pd.DataFrame) 
     # a follower times out 50-100 ms after the last heartbeat, which came at most 25 ms
     # before the crash
     assert 25 <= value(frame, "Raft", "failover p50").value <= 110
+
+
+def test_every_simulated_protocol_gets_the_same_rows(frame: pd.DataFrame) -> None:
+    rows = {k: set(g["metric"]) for k, g in frame.groupby("strategy")}
+    assert rows["Multi-Paxos"] == rows["Raft"] - {"failover p50", "failover p99"}
+    for s in ("Raft", "Multi-Paxos"):
+        # the outage under load: the first of two fresh U(50, 100) follower timeouts, then
+        # one round of votes or promises (under a millisecond on this cluster)
+        assert 50 <= value(frame, s, "outage p50").value <= 102
+        assert value(frame, s, "RTO p99").value == value(frame, s, "outage p99").value
+        assert value(frame, s, "safety violations").value == 0
+    # thrifty Multi-Paxos on 3 nodes: the leader serves 1 + 1 messages per commit, not 1 + 2
+    ceiling = value(frame, "Multi-Paxos", "throughput ceiling").value
+    assert ceiling == pytest.approx(1000 / (2 * 0.01))
+    assert value(frame, "Multi-Paxos", "messages per commit").value == pytest.approx(4, rel=0.02)
 
 
 def test_same_seed_same_frame(scenario: ha.Scenario, frame: pd.DataFrame) -> None:

@@ -227,6 +227,16 @@ BAD = [
         ("strategies[1].q2", "got 1", "intersect"),
     ),
     (
+        "Multi-Paxos quorums that miss",
+        ('kind = "flexible-paxos"\nq1 = 2', 'kind = "multipaxos"\nq1 = 1'),
+        ("strategies[1].q2", "got 2", "(n - q1) so that quorums intersect"),
+    ),
+    (
+        "Multi-Paxos thrifty not a boolean",
+        ('kind = "flexible-paxos"', 'kind = "multipaxos"\nthrifty = "yes"'),
+        ("strategies[1].thrifty", "'yes'", "true or false"),
+    ),
+    (
         "missing strategy parameter",
         ("q2 = 2\n", ""),
         ("strategies[1].q2", "missing", "flexible-paxos"),

@@ -575,6 +575,15 @@ def _become_leader(s, i):
                 violation(s, V_LEADER_COMPLETENESS, i, ballot, k)
                 break
     last = s.ni[i, N_LEN]
+    if first > 1 or last > 0:
+        # a no-op after the recovered slots: its commit tells the new leader (and, through
+        # the next accepts, everyone) that every earlier slot is chosen
+        last += 1
+        if last >= s.lt.shape[1]:
+            overflow(s, O_LOG)
+            return
+        s.lc[i, last] = 0
+        s.ni[i, N_LEN] = last
     for k in range(first, last + 1):
         s.lt[i, k] = ballot  # empty slots (command 0) become no-ops
     s.ni[i, RUNB] = ballot

@@ -61,6 +61,15 @@ def _period_ms(protocol: Any) -> float:
     return float(getattr(protocol, "heartbeat_ms", None) or 0.0)
 
 
+def _threshold_ms(res: SimResult, crash_ms: float) -> float:
+    """Twice the longest gap between commits in the second half of the time before the
+    crash (at least 1 ms): longer than any gap of normal operation."""
+    t = np.sort(res.commits["time_ms"].to_numpy())
+    t = t[(t >= crash_ms / 2) & (t <= crash_ms)]
+    gap = float(np.diff(t).max()) if t.size > 1 else crash_ms / 2
+    return max(1.0, 2.0 * gap)
+
+
 def failover(
     protocol: Any,
     cluster: Cluster,
@@ -69,7 +78,7 @@ def failover(
     trials: int = 100,
     crash_ms: float = 50.0,
     horizon_ms: float = 1_000.0,
-    threshold_ms: float = 2.0,
+    threshold_ms: float | None = None,
     leader: int = 0,
     seed: SeedLike = None,
 ) -> pd.DataFrame:
@@ -86,8 +95,10 @@ def failover(
         The crash falls at ``crash_ms + U(0, heartbeat)``.
     horizon_ms : float
         Simulated time after the crash.
-    threshold_ms : float
-        A window without commits longer than this is an outage.
+    threshold_ms : float, optional
+        A window without commits longer than this is an outage. Default: twice the
+        longest gap between commits in the second half of the time before the crash
+        (at least 1 ms), so normal operation is never an outage.
     leader : int
         The node that leads at the start and crashes.
     seed : int, Generator, SeedSequence or None
@@ -110,7 +121,8 @@ def failover(
     trials = check_int("trials", trials, low=1)
     crash_ms = check_positive("crash_ms", crash_ms)
     horizon_ms = check_positive("horizon_ms", horizon_ms)
-    threshold_ms = check_positive("threshold_ms", threshold_ms)
+    if threshold_ms is not None:
+        threshold_ms = check_positive("threshold_ms", threshold_ms)
     leader = check_int("leader", leader, low=0, high=cluster.n - 1)
     if not isinstance(workload, ClosedLoop | OpenLoop) or workload.clients == 0:
         raise OpenHAError(
@@ -136,7 +148,9 @@ def failover(
             {
                 "trial": t,
                 "crash_ms": at,
-                "rto_ms": outage_ms(res, at, threshold_ms),
+                "rto_ms": outage_ms(
+                    res, at, _threshold_ms(res, at) if threshold_ms is None else threshold_ms
+                ),
                 "lost_writes": int(getattr(res, "lost_writes", 0)),
                 "rpo_ms": float(getattr(res, "rpo_ms", math.nan)),
                 "commits": len(res.commits),

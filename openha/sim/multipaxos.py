@@ -31,7 +31,7 @@ class MultiPaxos:
     acceptors (each promise carries the acceptor's log from the candidate's commit
     point, in ``batch``-entry chunks), adopts per slot the value of the highest ballot
     it saw and re-proposes every slot after its commit point under its ballot (empty
-    slots as no-ops). In steady state each command costs one phase 2: the leader
+    slots as no-ops), followed by a no-op whose commit confirms them all. In steady state each command costs one phase 2: the leader
     writes it, sends it to the acceptors (pipelined, ``window`` messages in flight per
     acceptor, ``batch`` commands each) and it is chosen once ``q2`` acceptors, the
     leader included, hold it on disk. Commit points ride on later accepts and
@@ -122,6 +122,11 @@ class MultiPaxos:
         6: "Accepted (2b)",
         7: "Nack",
     }
+
+    @property
+    def _detect_ms(self) -> float:
+        """Longest a follower can take to notice a silent leader."""
+        return float(self.election_timeout[1])
 
     @property
     def _gap_ms(self) -> float:

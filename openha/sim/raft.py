@@ -101,6 +101,11 @@ class Raft:
     }
 
     @property
+    def _detect_ms(self) -> float:
+        """Longest a follower can take to notice a silent leader."""
+        return float(self.election_timeout[1])
+
+    @property
     def _gap_ms(self) -> float:
         """Unavailability threshold: the heartbeat interval."""
         return float(self.heartbeat_ms or 0.0)

@@ -21,6 +21,7 @@ from openha.sim.cluster import MAX_NODES
 
 __all__ = [
     "KINDS",
+    "SIMULATED",
     "TOP",
     "Check",
     "FailureFigure",
@@ -46,6 +47,15 @@ KINDS: dict[str, dict[str, Any]] = {
         "window": 8,  # or "unbounded"
         "noop": True,
     },
+    "multipaxos": {
+        "election_timeout_ms": (150.0, 300.0),
+        "heartbeat_ms": None,
+        "batch": 64,
+        "window": 8,  # or "unbounded"
+        "q1": "majority",
+        "q2": "majority",
+        "thrifty": False,
+    },
     "majority-quorum": {},
     "flexible-paxos": {"q1": None, "q2": None},
     "read-write": {"r": None, "w": None},
@@ -53,6 +63,8 @@ KINDS: dict[str, dict[str, Any]] = {
     "hierarchical": {"groups": "zones"},  # or "regions"
 }
 REQUIRED = {"flexible-paxos": ("q1", "q2"), "read-write": ("r", "w")}
+#: Kinds ``ha.compare`` also simulates message by message (``Scenario.protocol``).
+SIMULATED = ("raft", "multipaxos")
 TOP = ("name", "description", "deployment", "nodes", "failures", "workload", "strategies", "run")
 
 
@@ -385,7 +397,11 @@ def read_strategy(c: Check, i: int, value: Any, sites: tuple[Site, ...]) -> Stra
                 raise c.fail(pk, list(v), "a pair [min_ms, max_ms] with min <= max")
         elif k == "heartbeat_ms" and v is not None:
             v = c.number(pk, v, positive=True)
-        elif k in ("prevote", "noop"):
+        elif k in ("q1", "q2") and v == "majority":
+            v = n // 2 + 1
+            if k == "q2" and params["q1"] + v <= n:
+                raise c.fail(f"{key}.q1", params["q1"], f"> {n - v} so that quorums intersect")
+        elif k in ("prevote", "noop", "thrifty"):
             v = c.boolean(pk, v)
         elif k == "batch":
             v = c.integer(pk, v, 1, 1 << 16)

@@ -10,6 +10,7 @@ time) and the replication model's ceiling. Each row says how it was obtained
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,9 +21,10 @@ from openha._random import SeedLike, as_seed_sequence
 from openha.errors import OpenHAError, check_int
 from openha.models.replication import leader_model
 from openha.sim.elections import elections
+from openha.sim.failover import failover
 from openha.sim.result import SimResult
 from openha.sim.simulate import simulate
-from openha.study.scenario import Scenario, StrategySpec
+from openha.study.scenario import SIMULATED, Scenario, StrategySpec
 
 __all__ = ["COLUMNS", "compare"]
 
@@ -159,14 +161,14 @@ def _strategy_rows(
     lat = qs.latency_distribution("write", quantiles=(0.5, 0.99))
     for q in (0.5, 0.99):
         add(f"quorum latency p{round(q * 100)}", lat.quantile(q), "ms", lat.method)
-    if s.kind != "raft":
+    if s.kind not in SIMULATED:
         return rows
 
     cluster = scenario.cluster(s)
-    raft = scenario.raft(s)
-    run_seed, election_seed = seed.spawn(2)
+    protocol = scenario.protocol(s)
+    run_seed, election_seed, outage_seed = seed.spawn(3)
     res = simulate(
-        raft,
+        protocol,
         cluster,
         scenario.workload,
         stop=scenario.stop(),
@@ -186,16 +188,57 @@ def _strategy_rows(
         add(f"latency p{round(q * 100)}", v, "ms", "simulated", (lo, hi))
     add("messages per commit", res.messages_per_commit, "messages", "simulated")
     add("safety violations", len(res.violations), "count", "simulated")
-    model = leader_model(
-        cluster.n, cpu_ms=cluster.cpu_ms, fsync_ms=cluster.fsync_ms, batch=raft.batch
-    )
+    model = _model(protocol, cluster)
     add("throughput ceiling", model.throughput_ceiling_per_s, "commits/s", "analytic")
 
-    times = elections(raft, cluster, trials, seed=election_seed)["time_to_elect_ms"].to_numpy()
+    if s.kind == "raft":
+        # the Raft paper's experiment: time until a new leader is heard by every node
+        times = elections(scenario.raft(s), cluster, trials, seed=election_seed)["time_to_elect_ms"]
+        for q in (0.5, 0.99):
+            v, lo, hi = _quantile_ci(times.to_numpy(), q)
+            add(f"failover p{round(q * 100)}", v, "ms", "simulated", (lo, hi))
+    # every protocol: crash the leader under load, time until commits resume
+    out = _outages(scenario, protocol, cluster, max(20, trials // 20), outage_seed)
+    rto = out["rto_ms"].to_numpy()
     for q in (0.5, 0.99):
-        v, lo, hi = _quantile_ci(times, q)
-        add(f"failover p{round(q * 100)}", v, "ms", "simulated", (lo, hi))
-    add("RPO", 0.0, "writes", "analytic")  # acknowledged writes are on a majority's disks
-    v, lo, hi = _quantile_ci(times, 0.99)
-    add("RTO p99", v, "ms", "simulated", (lo, hi))
+        v, lo, hi = _quantile_ci(rto, q)
+        add(f"outage p{round(q * 100)}", v, "ms", "simulated", (lo, hi))
+    add("RTO p99", *_quantile_ci(rto, 0.99)[:1], "ms", "simulated", _quantile_ci(rto, 0.99)[1:])
+    lost = out["lost_writes"].to_numpy(dtype=float)
+    if lost.any():
+        mean, lo, hi = _batch_means_ci(lost, batches=min(20, lost.size))
+        add("RPO", mean, "writes", "simulated", (lo, hi))
+    else:
+        add("RPO", 0.0, "writes", "simulated")
     return rows
+
+
+def _model(protocol: Any, cluster: Any) -> Any:
+    """The analytic model of a leader-based protocol on ``cluster``."""
+    quorum = None
+    thrifty = False
+    if hasattr(protocol, "quorums"):
+        quorum = protocol.quorums(cluster.n)[1]
+        thrifty = protocol.thrifty
+    return leader_model(
+        cluster.n,
+        cpu_ms=cluster.cpu_ms,
+        fsync_ms=cluster.fsync_ms,
+        batch=protocol.batch,
+        quorum=quorum,
+        thrifty=thrifty,
+    )
+
+
+def _outages(
+    scenario: Scenario, protocol: Any, cluster: Any, trials: int, seed: np.random.SeedSequence
+) -> pd.DataFrame:
+    """``ha.sim.failover`` with the scenario's workload, at most 4 clients (the outage does
+    not depend on the load; fewer clients keep each trial short)."""
+    w = scenario.workload
+    workload = replace(w, clients=min(4, w.clients))
+    detect = protocol._detect_ms
+    horizon = 3.0 * detect + 2.0 * float(w.timeout_ms) + 50.0
+    return failover(
+        protocol, cluster, workload, trials=trials, crash_ms=50.0, horizon_ms=horizon, seed=seed,
+    )  # fmt: skip

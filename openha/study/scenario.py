@@ -67,9 +67,10 @@ from openha.errors import OpenHAError
 from openha.quorum import FailureModel, Node, QuorumSystem, flexible_paxos, grid, hierarchical
 from openha.quorum import majority as majority_of
 from openha.quorum.families import read_write
-from openha.sim import ClosedLoop, Cluster, Network, OpenLoop, Raft, Stop
+from openha.sim import ClosedLoop, Cluster, MultiPaxos, Network, OpenLoop, Raft, Stop
 from openha.study._scenario_read import (
     KINDS,
+    SIMULATED,
     TOP,
     Check,
     FailureFigure,
@@ -85,7 +86,7 @@ from openha.study._scenario_read import (
 )
 from openha.study.deployment import Deployment
 
-__all__ = ["KINDS", "FailureFigure", "Scenario", "Site", "StrategySpec", "scenarios"]
+__all__ = ["KINDS", "SIMULATED", "FailureFigure", "Scenario", "Site", "StrategySpec", "scenarios"]
 
 
 def _dist_to_toml(d: Distribution) -> Any:
@@ -154,8 +155,8 @@ class Scenario:
                 if s is not None:
                     self.quorum_system(s)
                     self.failure_model(s)
-                    if s.kind == "raft":
-                        self.raft(s)
+                    if s.kind in SIMULATED:
+                        self.protocol(s)
             except OpenHAError as e:
                 where = "deployment" if s is None else f"strategies[{i - 1}] ({s.name!r})"
                 raise OpenHAError(f"scenario {self.path}: {where}: {e}") from None
@@ -393,6 +394,34 @@ class Scenario:
             noop=s.get("noop"),
         )
 
+    def protocol(self, strategy: StrategySpec | str | int) -> Raft | MultiPaxos:
+        """The simulated protocol of a strategy of a kind in ``SIMULATED``.
+
+        Examples
+        --------
+        >>> import openha as ha
+        >>> ha.Scenario.default().protocol("Raft, 5 nodes").name
+        'Raft'
+        """
+        s = self.strategy(strategy)
+        if s.kind == "raft":
+            return self.raft(s)
+        if s.kind == "multipaxos":
+            window = s.get("window")
+            return MultiPaxos(
+                q1=s.get("q1"),
+                q2=s.get("q2"),
+                thrifty=s.get("thrifty"),
+                election_timeout=s.get("election_timeout_ms"),
+                heartbeat_ms=s.get("heartbeat_ms"),
+                batch=s.get("batch"),
+                window=None if window == "unbounded" else window,
+            )
+        raise OpenHAError(
+            f"strategy {s.name!r} is of kind {s.kind!r}, not a simulated protocol; "
+            f"protocol() needs one of {', '.join(SIMULATED)}"
+        )
+
     def quorum_nodes(self, strategy: StrategySpec | str | int | None = None) -> list[Node]:
         """``ha.Node`` objects for the strategy's nodes.
 
@@ -418,7 +447,7 @@ class Scenario:
         nodes = self.quorum_nodes(s)
         if s.kind in ("raft", "majority-quorum"):
             return QuorumSystem(writes=majority_of(nodes))
-        if s.kind == "flexible-paxos":
+        if s.kind in ("flexible-paxos", "multipaxos"):
             return flexible_paxos(nodes, q1=s.get("q1"), q2=s.get("q2"))
         if s.kind == "read-write":
             return read_write(nodes, r=s.get("r"), w=s.get("w"))
