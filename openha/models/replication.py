@@ -487,8 +487,11 @@ def messages_per_commit(
       the proposer (and an acceptor and the only learner): prepare, promise, accept and
       accepted with each contacted peer: ``2 + 4c`` (a commit broadcast to learners
       would add ``c``).
-    - ``"primary-backup"``: the primary forwards to every backup and waits for every
-      ack: ``2 + 2(n - 1)``; ``quorum`` and ``thrifty`` do not apply.
+    - ``"primary-backup"``: the primary forwards each write to every backup and every
+      backup acks it: ``2 + 2(n - 1)`` (``ha.PrimaryBackup`` with its default ``n - 1``
+      backups; with ``b`` backups, ``2 + 2b``). The count is the same synchronously with
+      ``sync_acks < backups`` and asynchronously: the backups the primary does not wait
+      for still receive and ack every write. ``quorum`` and ``thrifty`` do not apply.
     - ``"chain"``: chain replication (van Renesse and Schneider, OSDI 2004): the client's
       request reaches the head, ``n - 1`` forwards take it down the chain and the tail
       replies to the client: ``2 + (n - 1)`` (no acks travel back up the chain);

@@ -107,7 +107,9 @@ K_TQ_LEN = 22
 K_TQ_ARMED = 23  # 1 while an E_CTIMEOUT event is pending for the FIFO's head
 K_LOST = 24  # acknowledged writes lost at a failover (asynchronous primary-backup)
 K_PREEMPT = 25  # Paxos: proposals pre-empted by a higher ballot
-N_CI = 26
+K_HISTORY = 26  # asynchronous primary-backup: epoch whose history the committed log holds
+K_HISTORY_TOP = 27  # ... and the highest slot applied under it
+N_CI = 28
 
 # float counters, cf
 G_NOW = 0

@@ -15,15 +15,16 @@ from openha.sim._run import execute
 from openha.sim._state import Capacity, Config, allocate
 from openha.sim.cluster import Cluster, Faults
 from openha.sim.multipaxos import MultiPaxos
+from openha.sim.primary_backup import PrimaryBackup
 from openha.sim.raft import Raft
 from openha.sim.result import SimResult, build
 from openha.sim.workload import ClosedLoop, OpenLoop, Stop
 
 __all__ = ["simulate"]
 
-Protocol = Raft | MultiPaxos
+Protocol = Raft | MultiPaxos | PrimaryBackup
 #: The protocols ``simulate`` runs (each has ``_configure``, ``_check``, ``_messages``).
-PROTOCOLS = (Raft, MultiPaxos)
+PROTOCOLS = (Raft, MultiPaxos, PrimaryBackup)
 Workload = ClosedLoop | OpenLoop
 
 
