@@ -163,6 +163,12 @@ class PrimaryBackup:
     }
 
     @property
+    def _detect_ms(self) -> float:
+        """How long failure detection may take, for choosing run horizons: the lease plus
+        eight heartbeats (the takeover stagger of the eighth backup in line)."""
+        return float(self.lease_ms) + float(self.heartbeat_ms or 0.0) * 8
+
+    @property
     def _gap_ms(self) -> float:
         """Unavailability threshold: the heartbeat interval."""
         return float(self.heartbeat_ms or 0.0)
