@@ -32,6 +32,10 @@ def test_outage_is_the_first_follower_timeout(protocol):
     assert expected - 4.5 * se <= rto.mean() <= expected + 2.0 + 4.5 * se
     # the smallest of 4 fresh U(150, 300) draws is never below 150
     assert rto.min() >= 150.0
+    # clients notice later: their requests to the dead leader wait out the 20 ms timeout
+    # (or a 2 ms back-off after a redirect to it) before they reach the new leader
+    late = df["client_rto_ms"] - df["rto_ms"]
+    assert (late >= -1.0).all() and (late <= 20.0 + 2.0 * 2.0 + 2.0).all()
 
 
 def test_same_seed_same_frame():

@@ -8,6 +8,9 @@ experiment) and keeps running for ``horizon_ms``. From the committed log it read
 - ``rto_ms``: time from the crash until commits resume after the outage: the end of the
   first window after the crash with no commit for longer than ``threshold_ms``
   (0 if there is none: the crash was not visible to commits);
+- ``client_rto_ms``: as a client sees it (:meth:`SimResult.recovery_ms`): until the first
+  write completed at a client after a new leader took office, so it includes the clients'
+  timeout and redirects (NaN when no leader change is recorded, e.g. leaderless Paxos);
 - ``lost_writes`` and ``rpo_ms``: acknowledged writes that did not survive, and the span
   of acknowledged history lost (asynchronous primary-backup only; 0 and NaN otherwise);
 - ``violations``: safety violations in the trial (always 0 for correct protocols).
@@ -31,7 +34,16 @@ from openha.sim.workload import ClosedLoop, OpenLoop, Stop
 __all__ = ["failover", "outage_ms"]
 
 #: Columns of :func:`failover`'s frame.
-COLUMNS = ["trial", "crash_ms", "rto_ms", "lost_writes", "rpo_ms", "commits", "violations"]
+COLUMNS = [
+    "trial",
+    "crash_ms",
+    "rto_ms",
+    "client_rto_ms",
+    "lost_writes",
+    "rpo_ms",
+    "commits",
+    "violations",
+]
 
 
 def outage_ms(res: SimResult, crash_ms: float, threshold_ms: float) -> float:
@@ -107,7 +119,8 @@ def failover(
     Returns
     -------
     pandas.DataFrame
-        Columns ``trial, crash_ms, rto_ms, lost_writes, rpo_ms, commits, violations``.
+        Columns ``trial, crash_ms, rto_ms, client_rto_ms, lost_writes, rpo_ms, commits,
+        violations``.
 
     Examples
     --------
@@ -151,6 +164,7 @@ def failover(
                 "rto_ms": outage_ms(
                     res, at, _threshold_ms(res, at) if threshold_ms is None else threshold_ms
                 ),
+                "client_rto_ms": res.recovery_ms(at),
                 "lost_writes": int(getattr(res, "lost_writes", 0)),
                 "rpo_ms": float(getattr(res, "rpo_ms", math.nan)),
                 "commits": len(res.commits),
