@@ -9,6 +9,7 @@ from openha.sim.cluster import Cluster, Crash, Faults, Partition
 from openha.sim.elections import LOGCABIN, LOGCABIN_STALE, elections, figure16
 from openha.sim.multipaxos import MultiPaxos
 from openha.sim.network import Network
+from openha.sim.paxos import Paxos
 from openha.sim.raft import Raft
 from openha.sim.result import SimResult, Violation
 from openha.sim.simulate import simulate
@@ -25,6 +26,7 @@ __all__ = [
     "Network",
     "OpenLoop",
     "Partition",
+    "Paxos",
     "Raft",
     "SimResult",
     "Stop",

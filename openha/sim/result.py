@@ -26,6 +26,7 @@ VIOLATIONS = {
     L.V_ACKED_LOST: "acknowledged write lost",
     L.V_STALE_READ: "stale read",
     L.V_AGREEMENT: "agreement",
+    L.V_VALIDITY: "validity",
 }
 TIMELINE = {
     L.TL_LEADER: "leader",
@@ -41,6 +42,7 @@ EVENTS = {
     L.E_DISK: "disk",
     L.E_ETIMER: "election timer",
     L.E_HBTIMER: "heartbeat timer",
+    L.E_PTIMER: "protocol timer",
     L.E_CRASH: "crash",
     L.E_RECOVER: "recover",
     L.E_PART_ON: "partition start",
@@ -92,6 +94,8 @@ class SimResult:
     messages : dict
         Messages sent, by type.
     violations : tuple of Violation
+    preemptions : int
+        Proposals pre-empted by a higher ballot (Paxos; 0 for other protocols).
     """
 
     protocol: str
@@ -107,6 +111,7 @@ class SimResult:
     gap_ms: float = field(default=0.0, repr=False)
     completed: dict[str, int] = field(default_factory=dict, repr=False)
     sampled: bool = False
+    preemptions: int = 0
 
     def _measured(self, kind: str) -> pd.DataFrame:
         r = self.requests
@@ -262,4 +267,5 @@ def build(
         gap_ms=gap_ms,
         completed=completed,
         sampled=sampled,
+        preemptions=int(a.ci[L.K_PREEMPT]),
     )
