@@ -96,8 +96,8 @@ def test_random_service_times_count_by_their_means():
         ("raft", 5, {"thrifty": True}, 2 + 2 * 2),
         ("multipaxos", 7, {"quorum": 5, "thrifty": True}, 2 + 2 * 4),
         ("multipaxos", 3, {}, 2 + 2 * 2),
-        ("paxos", 5, {}, 2 + 4 * 4),  # prepare, promise, accept, accepted
-        ("paxos", 5, {"thrifty": True}, 2 + 4 * 2),
+        ("paxos", 5, {}, 2 + 5 * 4),  # prepare, promise, accept, accepted, decide
+        ("paxos", 5, {"thrifty": True}, 2 + 5 * 2),
         ("primary-backup", 4, {}, 2 + 2 * 3),
         ("chain", 4, {}, 2 + 3),  # head -> 2nd -> 3rd -> tail, tail -> client
         ("chain", 1, {}, 2),

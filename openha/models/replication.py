@@ -483,10 +483,11 @@ def messages_per_commit(
 
     - ``"raft"``, ``"multipaxos"``: a stable leader; one append (phase-2 accept) to each
       contacted peer and one ack back: ``2 + 2c``.
-    - ``"paxos"``: single-decree Paxos per command, the node that takes the request is
-      the proposer (and an acceptor and the only learner): prepare, promise, accept and
-      accepted with each contacted peer: ``2 + 4c`` (a commit broadcast to learners
-      would add ``c``).
+    - ``"paxos"``: single-decree Paxos per command (``ha.Paxos``), the node that takes
+      the request is the proposer (and an acceptor): prepare, promise, accept and
+      accepted with each contacted peer, then the decision sent to each of them (every
+      node learns every slot): ``2 + 5c``. Without contention; a pre-empted proposer
+      repeats its phases.
     - ``"primary-backup"``: the primary forwards each write to every backup and every
       backup acks it: ``2 + 2(n - 1)`` (``ha.PrimaryBackup`` with its default ``n - 1``
       backups; with ``b`` backups, ``2 + 2b``). The count is the same synchronously with
@@ -501,7 +502,7 @@ def messages_per_commit(
     --------
     >>> from openha.models import messages_per_commit
     >>> [messages_per_commit(p, 5) for p in ("raft", "paxos", "primary-backup", "chain")]
-    [10, 18, 10, 6]
+    [10, 22, 10, 6]
     >>> messages_per_commit("multipaxos", 5, thrifty=True)  # 2 + 2 x 2
     6
     """
@@ -516,7 +517,7 @@ def messages_per_commit(
         return 2 + 2 * (n - 1) if protocol == "primary-backup" else 2 + (n - 1)
     q = n // 2 + 1 if quorum is None else check_int("quorum", quorum, low=1, high=n)
     peers = q - 1 if thrifty else n - 1
-    return 2 + (4 if protocol == "paxos" else 2) * peers
+    return 2 + (5 if protocol == "paxos" else 2) * peers
 
 
 def _check_placement(matrix: Any, placement: Any, client_region: Any) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from openha.sim.elections import LOGCABIN, LOGCABIN_STALE, elections, figure16
 from openha.sim.failover import failover, outage_ms
 from openha.sim.multipaxos import MultiPaxos
 from openha.sim.network import Network
+from openha.sim.paxos import Paxos
 from openha.sim.primary_backup import PrimaryBackup
 from openha.sim.raft import Raft
 from openha.sim.result import SimResult, Violation
@@ -27,6 +28,7 @@ __all__ = [
     "Network",
     "OpenLoop",
     "Partition",
+    "Paxos",
     "PrimaryBackup",
     "Raft",
     "SimResult",

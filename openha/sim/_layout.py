@@ -69,7 +69,8 @@ F_CRASH_AT = 8  # election experiment: leader crash time
 F_RETRY = 9  # client back-off when no leader is known
 F_LEASE = 10  # primary-backup, chain: lease / failure-detection time
 F_BACKOFF = 11  # Paxos: most random back-off after a proposer is pre-empted
-N_CFG_F = 12
+F_BACKOFF_MIN = 12  # Paxos: least random back-off
+N_CFG_F = 13
 
 # --- distributions: row i of (dk, dlo, dhi) is (kind, params[lo:hi]); kind -1 absent
 D_JITTER = 0
@@ -212,7 +213,7 @@ R_INDEX = 5  # log index of the acknowledged write / read index of the read
 R_TERM = 6
 R_FLOOR = 7  # highest acknowledged write index when the request was made
 R_NEED = 8  # read: heartbeat round that confirms leadership
-R_SERVER = 9  # read: leader holding it
+R_SERVER = 9  # read: leader holding it; Paxos: 1 + node holding the request (0: none)
 R_LOGGED = 10  # write: index where a leader last appended it (a client-session hint)
 R_LOGTERM = 11  # ... and that entry's term
 N_RI = 12
@@ -241,6 +242,7 @@ V_STATE_MACHINE = 4
 V_ACKED_LOST = 5
 V_STALE_READ = 6
 V_AGREEMENT = 7
+V_VALIDITY = 8  # a decided value no client submitted (nor a no-op)
 N_TRAIL_F = 5  # trail row: time, event kind, node, message type, sender
 MAX_VIOLATIONS = 16
 
@@ -267,6 +269,10 @@ N_SNAP_TERM = 11
 N_SNAP_VOTE = 12
 N_LOW = 13  # lowest truncation point since the fsync began
 N_SHARED = 14
+
+#: Per-slot registers ``ls[node, slot, col]`` of protocols that keep state per log slot
+#: (Paxos: promises, proposals, decisions); other protocols get a zero-width array.
+N_LS = 11
 
 ROLE_FOLLOWER = 0
 ROLE_CANDIDATE = 1
@@ -342,6 +348,7 @@ class Sim(structref.StructRefProxy):
     - ``lc``
     - ``dlt``: the log as it is on disk (protocols that overwrite slots in place)
     - ``dlc``
+    - ``ls``: per-slot registers (node, slot, column), see :data:`N_LS`
     """
 
 
@@ -400,6 +407,7 @@ FIELDS = (
     "lc",
     "dlt",
     "dlc",
+    "ls",
 )
 structref.define_proxy(Sim, SimType, list(FIELDS))
 
@@ -464,6 +472,7 @@ def _fields(s):  # type: ignore[no-untyped-def]
         s.lc,
         s.dlt,
         s.dlc,
+        s.ls,
     )
 
 
@@ -587,6 +596,7 @@ def unowned(s):  # type: ignore[no-untyped-def]
         _unowned(s.lc),
         _unowned(s.dlt),
         _unowned(s.dlc),
+        _unowned(s.ls),
     )
 
 

@@ -9,7 +9,15 @@ from numba import njit
 
 from openha._config import jit_options
 from openha._random_kernels import uniform
-from openha.sim import _clients, _multipaxos, _primary_backup, _raft, _raft_log, _raft_state
+from openha.sim import (
+    _clients,
+    _multipaxos,
+    _paxos,
+    _primary_backup,
+    _raft,
+    _raft_log,
+    _raft_state,
+)
 from openha.sim._engine import (
     cpu_enqueue,
     cpu_next,
@@ -70,6 +78,7 @@ from openha.sim._layout import (
     M_SRC,
     M_TYPE,
     P_MULTIPAXOS,
+    P_PAXOS,
     P_PRIMARY_BACKUP,
     P_RAFT,
     R_INDEX,
@@ -107,6 +116,8 @@ def _on_message(s, proto, node, slot):
         _multipaxos.on_message(s, node, slot)
     elif proto == P_PRIMARY_BACKUP:
         _primary_backup.on_message(s, node, slot)
+    elif proto == P_PAXOS:
+        _paxos.on_message(s, node, slot)
 
 
 @njit(**_OPTS)
@@ -117,6 +128,8 @@ def _on_disk(s, proto, node, row):
         _multipaxos.on_disk(s, node, row)
     elif proto == P_PRIMARY_BACKUP:
         _primary_backup.on_disk(s, node, row)
+    elif proto == P_PAXOS:
+        _paxos.on_disk(s, node, row)
 
 
 @njit(**_OPTS)
@@ -130,6 +143,8 @@ def _on_timer(s, proto, kind, node, gen):
         _multipaxos.on_timer(s, node, kind, gen)
     elif proto == P_PRIMARY_BACKUP:
         _primary_backup.on_timer(s, node, kind, gen)
+    elif proto == P_PAXOS:
+        _paxos.on_timer(s, node, kind, gen)
 
 
 @njit(**_OPTS)
@@ -143,6 +158,8 @@ def _crash(s, proto, node):
         _multipaxos.on_crash(s, node)
     elif proto == P_PRIMARY_BACKUP:
         _primary_backup.on_crash(s, node)
+    elif proto == P_PAXOS:
+        _paxos.on_crash(s, node)
     timeline(s, node, s.ni[node, 1], TL_CRASH)
     if s.cfg_i[C_RANDOM_FAULTS] == 1:
         push(s, s.cf[G_NOW] + draw(s, D_TTR), E_RECOVER, node, 0, 0)
@@ -161,6 +178,8 @@ def _recover(s, proto, node):
         _multipaxos.on_recover(s, node)
     elif proto == P_PRIMARY_BACKUP:
         _primary_backup.on_recover(s, node)
+    elif proto == P_PAXOS:
+        _paxos.on_recover(s, node)
     timeline(s, node, s.ni[node, 1], TL_RECOVER)
     if s.cfg_i[C_RANDOM_FAULTS] == 1:
         push(s, s.cf[G_NOW] + draw(s, D_TTF), E_CRASH, node, 0, 0)
@@ -182,6 +201,8 @@ def start(s, leader, stale):
         _multipaxos.bootstrap(s, leader)
     elif proto == P_PRIMARY_BACKUP:
         _primary_backup.bootstrap(s, leader)
+    elif proto == P_PAXOS:
+        _paxos.bootstrap(s, leader)
     for k in range(s.cfg_i[C_N_SCHED]):
         kind = E_CRASH if s.sched[k, 2] == 1.0 else E_RECOVER
         push(s, s.sched[k, 0], kind, int(s.sched[k, 1]), 0, 0)
@@ -281,6 +302,8 @@ def _check_acked(s, proto):
         _multipaxos.check_acked(s)
     elif proto == P_PRIMARY_BACKUP:
         _primary_backup.check_acked(s)
+    elif proto == P_PAXOS:
+        _paxos.check_acked(s)
     if proto != P_RAFT:
         return
     need = _raft_log.acked_survive(s)
@@ -339,6 +362,7 @@ def reset(s):
     s.lc[:] = 0
     s.dlt[:] = 0
     s.dlc[:] = 0
+    s.ls[:] = 0
     s.v_i[:] = 0
     s.v_t[:] = 0.0
     s.v_tr[:] = np.nan  # unused trail rows stay NaN (result.build trims them)

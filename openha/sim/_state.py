@@ -140,5 +140,6 @@ def allocate(cfg: Config, cap: Capacity, rng_state: np.ndarray, nodes_ni: int) -
         lc=empty((n, cap.log)),
         dlt=empty((n, cap.log)),
         dlc=empty((n, cap.log)),
+        ls=empty((n, cap.log, L.N_LS if int(cfg.cfg_i[L.C_PROTO]) == L.P_PAXOS else 0)),
     )
     return L.Sim(*(fields[name] for name in L.FIELDS))

@@ -26,6 +26,7 @@ VIOLATIONS = {
     L.V_ACKED_LOST: "acknowledged write lost",
     L.V_STALE_READ: "stale read",
     L.V_AGREEMENT: "agreement",
+    L.V_VALIDITY: "validity",
 }
 TIMELINE = {
     L.TL_LEADER: "leader",
@@ -41,6 +42,7 @@ EVENTS = {
     L.E_DISK: "disk",
     L.E_ETIMER: "election timer",
     L.E_HBTIMER: "heartbeat timer",
+    L.E_PTIMER: "protocol timer",
     L.E_CRASH: "crash",
     L.E_RECOVER: "recover",
     L.E_PART_ON: "partition start",
@@ -102,6 +104,8 @@ class SimResult:
         acknowledgement before the earliest lost one (or the run's start) to the latest
         lost acknowledgement, by the times clients received them (0 when nothing was
         lost). With several loss episodes it spans them all. NaN for other protocols.
+    preemptions : int
+        Proposals pre-empted by a higher ballot (Paxos; 0 for other protocols).
     """
 
     protocol: str
@@ -119,6 +123,7 @@ class SimResult:
     sampled: bool = False
     lost_writes: int = 0
     rpo_ms: float = float("nan")
+    preemptions: int = 0
 
     def _measured(self, kind: str) -> pd.DataFrame:
         r = self.requests
@@ -302,6 +307,7 @@ def build(
         sampled=sampled,
         lost_writes=lost,
         rpo_ms=rpo,
+        preemptions=int(a.ci[L.K_PREEMPT]),
     )
 
 

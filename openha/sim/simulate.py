@@ -15,6 +15,7 @@ from openha.sim._run import execute
 from openha.sim._state import Capacity, Config, allocate
 from openha.sim.cluster import Cluster, Faults
 from openha.sim.multipaxos import MultiPaxos
+from openha.sim.paxos import Paxos
 from openha.sim.primary_backup import PrimaryBackup
 from openha.sim.raft import Raft
 from openha.sim.result import SimResult, build
@@ -22,9 +23,9 @@ from openha.sim.workload import ClosedLoop, OpenLoop, Stop
 
 __all__ = ["simulate"]
 
-Protocol = Raft | MultiPaxos | PrimaryBackup
+Protocol = Raft | MultiPaxos | Paxos | PrimaryBackup
 #: The protocols ``simulate`` runs (each has ``_configure``, ``_check``, ``_messages``).
-PROTOCOLS = (Raft, MultiPaxos, PrimaryBackup)
+PROTOCOLS = (Raft, MultiPaxos, Paxos, PrimaryBackup)
 Workload = ClosedLoop | OpenLoop
 
 
@@ -134,7 +135,7 @@ def simulate(
 
     Parameters
     ----------
-    protocol : Raft
+    protocol : Raft, MultiPaxos or Paxos
     cluster : Cluster
     workload : ClosedLoop or OpenLoop, optional
         Without one, no client traffic (elections, heartbeats and faults only).
@@ -148,7 +149,8 @@ def simulate(
         latency; the tidy frames keep them).
     leader : int or None
         Node that leads term 1 at time 0 (a stable leader), or None for a cold start
-        where the first election happens in the run.
+        where the first election happens in the run. Paxos has no leader: every client
+        first sends to this node, or (None) to a random one.
     strict : bool
         Raise :class:`OpenHAError` if any safety property is violated.
     max_rows : int
