@@ -31,6 +31,8 @@ SCENARIO = {
             "election_timeout_ms": [50, 100],
             "thrifty": True,
         },
+        {"name": "PB async", "kind": "primary-backup", "n": 3, "sync": False, "lease_ms": 50},
+        {"name": "Paxos", "kind": "paxos", "n": 3},
     ],
     "run": {"seed": 3, "commits": 3000, "trials": 300},
 }
@@ -55,7 +57,7 @@ def value(df: pd.DataFrame, strategy: str, metric: str) -> pd.Series:
 def test_columns_and_methods(frame: pd.DataFrame) -> None:
     assert list(frame.columns) == COLUMNS
     assert set(frame["method"]) <= {"exact", "analytic", "simulated", "monte-carlo"}
-    assert set(frame["strategy"]) == {"majority of 3", "Raft", "Multi-Paxos"}
+    assert set(frame["strategy"]) == {"majority of 3", "Raft", "Multi-Paxos", "PB async", "Paxos"}
 
 
 def test_availability_is_the_binomial_closed_form(frame: pd.DataFrame) -> None:
@@ -86,7 +88,8 @@ def test_simulated_rows_carry_intervals_and_respect_bounds(frame: pd.DataFrame) 
 
 def test_every_simulated_protocol_gets_the_same_rows(frame: pd.DataFrame) -> None:
     rows = {k: set(g["metric"]) for k, g in frame.groupby("strategy")}
-    assert rows["Multi-Paxos"] == rows["Raft"] - {"failover p50", "failover p99"}
+    for s in ("Multi-Paxos", "PB async", "Paxos"):
+        assert rows[s] == rows["Raft"] - {"failover p50", "failover p99"}, s
     for s in ("Raft", "Multi-Paxos"):
         # the outage under load: the first of two fresh U(50, 100) follower timeouts, then
         # one round of votes or promises (under a millisecond on this cluster)
@@ -97,6 +100,14 @@ def test_every_simulated_protocol_gets_the_same_rows(frame: pd.DataFrame) -> Non
     ceiling = value(frame, "Multi-Paxos", "throughput ceiling").value
     assert ceiling == pytest.approx(1000 / (2 * 0.01))
     assert value(frame, "Multi-Paxos", "messages per commit").value == pytest.approx(4, rel=0.02)
+    # asynchronous primary-backup: any one live replica serves writes
+    assert value(frame, "PB async", "availability").value == pytest.approx(1 - P**3, rel=1e-12)
+    assert value(frame, "PB async", "safety violations").value == 0
+    assert value(frame, "PB async", "RPO").value >= 0
+    # leaderless Paxos: one proposer serves 1 + 2 x 2 messages per command
+    assert value(frame, "Paxos", "throughput ceiling").value == pytest.approx(1000 / (5 * 0.01))
+    tp = value(frame, "Paxos", "throughput").value
+    assert 0 < tp <= value(frame, "Paxos", "throughput ceiling").value
 
 
 def test_same_seed_same_frame(scenario: ha.Scenario, frame: pd.DataFrame) -> None:

@@ -237,6 +237,24 @@ BAD = [
         ("strategies[1].thrifty", "'yes'", "true or false"),
     ),
     (
+        "primary-backup with more backups than nodes",
+        ('kind = "flexible-paxos"\nq1 = 2\nq2 = 2', 'kind = "primary-backup"\nbackups = 3'),
+        ("strategies[1].backups", "got 3", "[1, 2]"),
+    ),
+    (
+        "sync_acks with asynchronous primary-backup",
+        (
+            'kind = "flexible-paxos"\nq1 = 2\nq2 = 2',
+            'kind = "primary-backup"\nsync = false\nsync_acks = 1',
+        ),
+        ("strategies[1].sync_acks", "got 1", "sync = false"),
+    ),
+    (
+        "Paxos back-off range reversed",
+        ('kind = "flexible-paxos"\nq1 = 2\nq2 = 2', 'kind = "paxos"\nbackoff_ms = [2, 1]'),
+        ("strategies[1].backoff_ms", "min <= max"),
+    ),
+    (
         "missing strategy parameter",
         ("q2 = 2\n", ""),
         ("strategies[1].q2", "missing", "flexible-paxos"),

@@ -56,6 +56,21 @@ KINDS: dict[str, dict[str, Any]] = {
         "q2": "majority",
         "thrifty": False,
     },
+    "paxos": {
+        "q1": "majority",
+        "q2": "majority",
+        "backoff_ms": (0.0, 1.0),
+        "timeout_ms": 50.0,
+    },
+    "primary-backup": {
+        "sync": True,
+        "backups": "all",  # or a count in [1, n - 1]
+        "sync_acks": "all",  # or a count in [1, backups] (synchronous only)
+        "lease_ms": 150.0,
+        "heartbeat_ms": None,
+        "batch": 64,
+        "window": 8,
+    },
     "majority-quorum": {},
     "flexible-paxos": {"q1": None, "q2": None},
     "read-write": {"r": None, "w": None},
@@ -64,7 +79,7 @@ KINDS: dict[str, dict[str, Any]] = {
 }
 REQUIRED = {"flexible-paxos": ("q1", "q2"), "read-write": ("r", "w")}
 #: Kinds ``ha.compare`` also simulates message by message (``Scenario.protocol``).
-SIMULATED = ("raft", "multipaxos")
+SIMULATED = ("raft", "multipaxos", "paxos", "primary-backup")
 TOP = ("name", "description", "deployment", "nodes", "failures", "workload", "strategies", "run")
 
 
@@ -401,7 +416,24 @@ def read_strategy(c: Check, i: int, value: Any, sites: tuple[Site, ...]) -> Stra
             v = n // 2 + 1
             if k == "q2" and params["q1"] + v <= n:
                 raise c.fail(f"{key}.q1", params["q1"], f"> {n - v} so that quorums intersect")
-        elif k in ("prevote", "noop", "thrifty"):
+        elif k == "backoff_ms":
+            v = c.array(pk, v if not isinstance(v, tuple) else list(v))
+            if len(v) != 2:
+                raise c.fail(pk, v, "a pair [min_ms, max_ms]")
+            v = (c.number(f"{pk}[0]", v[0]), c.number(f"{pk}[1]", v[1]))
+            if v[1] < v[0]:
+                raise c.fail(pk, list(v), "a pair [min_ms, max_ms] with min <= max")
+        elif k in ("timeout_ms", "lease_ms"):
+            v = c.number(pk, v, positive=True)
+        elif k == "backups":
+            v = n - 1 if v == "all" else c.integer(pk, v, 1, max(1, n - 1))
+            if n < 2:
+                raise c.fail(f"{key}.n", n, ">= 2 for primary-backup (a primary and a backup)")
+        elif k == "sync_acks":
+            if v != "all" and not params["sync"]:
+                raise c.fail(pk, v, "absent (or 'all') with sync = false")
+            v = params["backups"] if v == "all" else c.integer(pk, v, 1, params["backups"])
+        elif k in ("prevote", "noop", "thrifty", "sync"):
             v = c.boolean(pk, v)
         elif k == "batch":
             v = c.integer(pk, v, 1, 1 << 16)

@@ -18,10 +18,14 @@ import pandas as pd
 from scipy import stats
 
 from openha._random import SeedLike, as_seed_sequence
+from openha.dist import as_distribution
 from openha.errors import OpenHAError, check_int
 from openha.models.replication import leader_model
 from openha.sim.elections import elections
 from openha.sim.failover import failover
+from openha.sim.multipaxos import MultiPaxos
+from openha.sim.paxos import Paxos
+from openha.sim.primary_backup import PrimaryBackup
 from openha.sim.result import SimResult
 from openha.sim.simulate import simulate
 from openha.study.scenario import SIMULATED, Scenario, StrategySpec
@@ -188,8 +192,7 @@ def _strategy_rows(
         add(f"latency p{round(q * 100)}", v, "ms", "simulated", (lo, hi))
     add("messages per commit", res.messages_per_commit, "messages", "simulated")
     add("safety violations", len(res.violations), "count", "simulated")
-    model = _model(protocol, cluster)
-    add("throughput ceiling", model.throughput_ceiling_per_s, "commits/s", "analytic")
+    add("throughput ceiling", _ceiling_per_s(protocol, cluster), "commits/s", "analytic")
 
     if s.kind == "raft":
         # the Raft paper's experiment: time until a new leader is heard by every node
@@ -213,21 +216,26 @@ def _strategy_rows(
     return rows
 
 
-def _model(protocol: Any, cluster: Any) -> Any:
-    """The analytic model of a leader-based protocol on ``cluster``."""
-    quorum = None
-    thrifty = False
-    if hasattr(protocol, "quorums"):
-        quorum = protocol.quorums(cluster.n)[1]
-        thrifty = protocol.thrifty
-    return leader_model(
-        cluster.n,
-        cpu_ms=cluster.cpu_ms,
-        fsync_ms=cluster.fsync_ms,
-        batch=protocol.batch,
-        quorum=quorum,
-        thrifty=thrifty,
+def _ceiling_per_s(protocol: Any, cluster: Any) -> float:
+    """The analytic throughput ceiling of ``protocol`` on ``cluster`` (commits/s)."""
+    n, cpu, fsync = cluster.n, cluster.cpu_ms, cluster.fsync_ms
+    if isinstance(protocol, Paxos):
+        cpu, fsync = (as_distribution(x, "time").mean for x in (cpu, fsync))
+        # one proposer (every client starts at node 0): it serves the request, n - 1
+        # promises and n - 1 accepteds, 1 + 2 (n - 1) messages; every node writes a
+        # promise and an acceptance per command
+        work = {"cpu": (1 + 2 * (n - 1)) * cpu, "disk": 2 * fsync}
+        return min(1000.0 / w if w > 0 else float("inf") for w in work.values())
+    quorum, thrifty, nodes = None, False, n
+    if isinstance(protocol, MultiPaxos):
+        quorum, thrifty = protocol.quorums(n)[1], protocol.thrifty
+    elif isinstance(protocol, PrimaryBackup):
+        backups, acks = protocol.replicas(n)
+        nodes, quorum = backups + 1, acks + 1  # spares do nothing
+    model = leader_model(
+        nodes, cpu_ms=cpu, fsync_ms=fsync, batch=protocol.batch, quorum=quorum, thrifty=thrifty
     )
+    return float(model.throughput_ceiling_per_s)
 
 
 def _outages(

@@ -64,10 +64,28 @@ import numpy as np
 from openha.data import RTTMatrix, data_path, rtt_matrices, rtt_matrix
 from openha.dist import Constant, Distribution, Exponential, Uniform
 from openha.errors import OpenHAError
-from openha.quorum import FailureModel, Node, QuorumSystem, flexible_paxos, grid, hierarchical
+from openha.quorum import (
+    FailureModel,
+    Node,
+    QuorumSystem,
+    choose,
+    flexible_paxos,
+    grid,
+    hierarchical,
+)
 from openha.quorum import majority as majority_of
 from openha.quorum.families import read_write
-from openha.sim import ClosedLoop, Cluster, MultiPaxos, Network, OpenLoop, Raft, Stop
+from openha.sim import (
+    ClosedLoop,
+    Cluster,
+    MultiPaxos,
+    Network,
+    OpenLoop,
+    Paxos,
+    PrimaryBackup,
+    Raft,
+    Stop,
+)
 from openha.study._scenario_read import (
     KINDS,
     SIMULATED,
@@ -394,7 +412,9 @@ class Scenario:
             noop=s.get("noop"),
         )
 
-    def protocol(self, strategy: StrategySpec | str | int) -> Raft | MultiPaxos:
+    def protocol(
+        self, strategy: StrategySpec | str | int
+    ) -> Raft | MultiPaxos | Paxos | PrimaryBackup:
         """The simulated protocol of a strategy of a kind in ``SIMULATED``.
 
         Examples
@@ -413,6 +433,25 @@ class Scenario:
                 q2=s.get("q2"),
                 thrifty=s.get("thrifty"),
                 election_timeout=s.get("election_timeout_ms"),
+                heartbeat_ms=s.get("heartbeat_ms"),
+                batch=s.get("batch"),
+                window=None if window == "unbounded" else window,
+            )
+        if s.kind == "paxos":
+            return Paxos(
+                q1=s.get("q1"),
+                q2=s.get("q2"),
+                backoff_ms=s.get("backoff_ms"),
+                timeout_ms=s.get("timeout_ms"),
+            )
+        if s.kind == "primary-backup":
+            window = s.get("window")
+            sync = s.get("sync")
+            return PrimaryBackup(
+                sync=sync,
+                backups=s.get("backups"),
+                sync_acks=s.get("sync_acks") if sync else None,
+                lease_ms=s.get("lease_ms"),
                 heartbeat_ms=s.get("heartbeat_ms"),
                 batch=s.get("batch"),
                 window=None if window == "unbounded" else window,
@@ -447,8 +486,13 @@ class Scenario:
         nodes = self.quorum_nodes(s)
         if s.kind in ("raft", "majority-quorum"):
             return QuorumSystem(writes=majority_of(nodes))
-        if s.kind in ("flexible-paxos", "multipaxos"):
+        if s.kind in ("flexible-paxos", "multipaxos", "paxos"):
             return flexible_paxos(nodes, q1=s.get("q1"), q2=s.get("q2"))
+        if s.kind == "primary-backup":
+            # any replica can become primary; a write needs it and sync_acks backups
+            replicas = nodes[: s.get("backups") + 1]
+            acks = s.get("sync_acks") if s.get("sync") else 0
+            return QuorumSystem(writes=choose(acks + 1, replicas))
         if s.kind == "read-write":
             return read_write(nodes, r=s.get("r"), w=s.get("w"))
         if s.kind == "grid":
