@@ -9,7 +9,7 @@ from numba import njit
 
 from openha._config import jit_options
 from openha._random_kernels import uniform
-from openha.sim import _clients, _multipaxos, _raft, _raft_log, _raft_state
+from openha.sim import _chain, _clients, _multipaxos, _raft, _raft_log, _raft_state
 from openha.sim._engine import (
     cpu_enqueue,
     cpu_next,
@@ -69,6 +69,7 @@ from openha.sim._layout import (
     M_B,
     M_SRC,
     M_TYPE,
+    P_CHAIN,
     P_MULTIPAXOS,
     P_RAFT,
     R_INDEX,
@@ -104,6 +105,8 @@ def _on_message(s, proto, node, slot):
         _raft.on_message(s, node, slot)
     elif proto == P_MULTIPAXOS:
         _multipaxos.on_message(s, node, slot)
+    elif proto == P_CHAIN:
+        _chain.on_message(s, node, slot)
 
 
 @njit(**_OPTS)
@@ -112,6 +115,8 @@ def _on_disk(s, proto, node, row):
         _raft.on_disk(s, node, row)
     elif proto == P_MULTIPAXOS:
         _multipaxos.on_disk(s, node, row)
+    elif proto == P_CHAIN:
+        _chain.on_disk(s, node, row)
 
 
 @njit(**_OPTS)
@@ -123,6 +128,8 @@ def _on_timer(s, proto, kind, node, gen):
             _raft_log.on_heartbeat_timer(s, node)
     elif proto == P_MULTIPAXOS:
         _multipaxos.on_timer(s, node, kind, gen)
+    elif proto == P_CHAIN:
+        _chain.on_timer(s, node, kind, gen)
 
 
 @njit(**_OPTS)
@@ -134,6 +141,8 @@ def _crash(s, proto, node):
         _raft.on_crash(s, node)
     elif proto == P_MULTIPAXOS:
         _multipaxos.on_crash(s, node)
+    elif proto == P_CHAIN:
+        _chain.on_crash(s, node)
     timeline(s, node, s.ni[node, 1], TL_CRASH)
     if s.cfg_i[C_RANDOM_FAULTS] == 1:
         push(s, s.cf[G_NOW] + draw(s, D_TTR), E_RECOVER, node, 0, 0)
@@ -150,6 +159,8 @@ def _recover(s, proto, node):
         _raft.on_recover(s, node)
     elif proto == P_MULTIPAXOS:
         _multipaxos.on_recover(s, node)
+    elif proto == P_CHAIN:
+        _chain.on_recover(s, node)
     timeline(s, node, s.ni[node, 1], TL_RECOVER)
     if s.cfg_i[C_RANDOM_FAULTS] == 1:
         push(s, s.cf[G_NOW] + draw(s, D_TTF), E_CRASH, node, 0, 0)
@@ -169,6 +180,8 @@ def start(s, leader, stale):
             _raft.bootstrap(s, leader)
     elif proto == P_MULTIPAXOS:
         _multipaxos.bootstrap(s, leader)
+    elif proto == P_CHAIN:
+        _chain.bootstrap(s, leader)
     for k in range(s.cfg_i[C_N_SCHED]):
         kind = E_CRASH if s.sched[k, 2] == 1.0 else E_RECOVER
         push(s, s.sched[k, 0], kind, int(s.sched[k, 1]), 0, 0)
@@ -266,6 +279,8 @@ def _check_acked(s, proto):
     """No acknowledged write may be lost: each keeps enough durable copies."""
     if proto == P_MULTIPAXOS:
         _multipaxos.check_acked(s)
+    elif proto == P_CHAIN:
+        _chain.check_acked(s)
     if proto != P_RAFT:
         return
     need = _raft_log.acked_survive(s)

@@ -13,6 +13,7 @@ from openha.errors import OpenHAError, check_int
 from openha.sim import _layout as L
 from openha.sim._run import execute
 from openha.sim._state import Capacity, Config, allocate
+from openha.sim.chain import Chain
 from openha.sim.cluster import Cluster, Faults
 from openha.sim.multipaxos import MultiPaxos
 from openha.sim.raft import Raft
@@ -21,9 +22,9 @@ from openha.sim.workload import ClosedLoop, OpenLoop, Stop
 
 __all__ = ["simulate"]
 
-Protocol = Raft | MultiPaxos
+Protocol = Raft | MultiPaxos | Chain
 #: The protocols ``simulate`` runs (each has ``_configure``, ``_check``, ``_messages``).
-PROTOCOLS = (Raft, MultiPaxos)
+PROTOCOLS = (Raft, MultiPaxos, Chain)
 Workload = ClosedLoop | OpenLoop
 
 
