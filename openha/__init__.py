@@ -18,6 +18,7 @@ from openha.quorum import (
 )
 from openha.report import report  # the function; altair loads on first use
 from openha.sim import (
+    Chain,
     ClosedLoop,
     Cluster,
     Crash,
@@ -44,6 +45,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Availability",
+    "Chain",
     "ClosedLoop",
     "Cluster",
     "Crash",

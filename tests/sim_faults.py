@@ -18,6 +18,8 @@ def fault_run(
     *,
     fsync_ms: tuple[float, float] = (0.01, 0.05),
     strict: bool = False,
+    partitions: bool = True,
+    loss: bool = True,
 ) -> ha.SimResult:
     """One random fault schedule on a random small cluster, 300 ms of simulated time.
 
@@ -27,6 +29,11 @@ def fault_run(
     crash/repair cycles on every node; loss 0-5 %; LAN delays, FIFO or not; election
     timeouts of 10-20 ms (``protocol(rng, n)`` makes the protocol, drawing its own settings);
     1-4 clients with 20 % reads; a stable leader or a cold start.
+
+    ``partitions=False`` or ``loss=False`` give the same schedule without its
+    partitions or without message loss (the random draws are made all the same, so the
+    rest of the run's settings do not change): crash-only schedules for protocols that
+    assume fail-stop nodes and a perfect failure detector.
     """
     rng = np.random.default_rng(seed)
     n = int(rng.choice([3, 5]))
@@ -35,24 +42,23 @@ def fault_run(
         at = float(rng.uniform(0.0, FAULT_HORIZON_MS))
         back = None if rng.random() < 0.1 else at + float(rng.exponential(30.0))
         crashes.append(ha.Crash(node=int(rng.integers(n)), at_ms=at, recover_ms=back))
-    partitions = []
+    cuts = []
     for _ in range(int(rng.integers(0, 4))):
         side = rng.choice(n, size=int(rng.integers(1, n)), replace=False)
         start = float(rng.uniform(0.0, FAULT_HORIZON_MS))
         end = start + float(rng.exponential(40.0))
-        partitions.append(ha.Partition(nodes=tuple(side.tolist()), start_ms=start, end_ms=end))
+        cuts.append(ha.Partition(nodes=tuple(side.tolist()), start_ms=start, end_ms=end))
     cycles = rng.random() < 0.2
     faults = ha.Faults(
         crashes=crashes,
-        partitions=partitions,
+        partitions=cuts if partitions else [],
         time_to_failure=ha.dist.Exponential(mean=150.0) if cycles else None,
         time_to_repair=ha.dist.Exponential(mean=15.0) if cycles else None,
     )
-    network = ha.Network(
-        delay=ha.dist.Exponential(mean=float(rng.choice([0.1, 0.5])), shift=0.1),
-        fifo=bool(rng.random() < 0.5),
-        loss=float(rng.uniform(0.0, 0.05)),
-    )
+    delay = ha.dist.Exponential(mean=float(rng.choice([0.1, 0.5])), shift=0.1)
+    fifo = bool(rng.random() < 0.5)
+    p_loss = float(rng.uniform(0.0, 0.05))
+    network = ha.Network(delay=delay, fifo=fifo, loss=p_loss if loss else 0.0)
     cluster = ha.Cluster(
         n=n,
         network=network,

@@ -33,6 +33,7 @@ SCENARIO = {
         },
         {"name": "PB async", "kind": "primary-backup", "n": 3, "sync": False, "lease_ms": 50},
         {"name": "Paxos", "kind": "paxos", "n": 3},
+        {"name": "Chain", "kind": "chain", "n": 3},
     ],
     "run": {"seed": 3, "commits": 3000, "trials": 300},
 }
@@ -57,7 +58,14 @@ def value(df: pd.DataFrame, strategy: str, metric: str) -> pd.Series:
 def test_columns_and_methods(frame: pd.DataFrame) -> None:
     assert list(frame.columns) == COLUMNS
     assert set(frame["method"]) <= {"exact", "analytic", "simulated", "monte-carlo"}
-    assert set(frame["strategy"]) == {"majority of 3", "Raft", "Multi-Paxos", "PB async", "Paxos"}
+    assert set(frame["strategy"]) == {
+        "majority of 3",
+        "Raft",
+        "Multi-Paxos",
+        "PB async",
+        "Paxos",
+        "Chain",
+    }
 
 
 def test_availability_is_the_binomial_closed_form(frame: pd.DataFrame) -> None:
@@ -88,7 +96,7 @@ def test_simulated_rows_carry_intervals_and_respect_bounds(frame: pd.DataFrame) 
 
 def test_every_simulated_protocol_gets_the_same_rows(frame: pd.DataFrame) -> None:
     rows = {k: set(g["metric"]) for k, g in frame.groupby("strategy")}
-    for s in ("Multi-Paxos", "PB async", "Paxos"):
+    for s in ("Multi-Paxos", "PB async", "Paxos", "Chain"):
         assert rows[s] == rows["Raft"] - {"failover p50", "failover p99"}, s
     for s in ("Raft", "Multi-Paxos"):
         # the outage under load: the first of two fresh U(50, 100) follower timeouts, then
@@ -108,6 +116,11 @@ def test_every_simulated_protocol_gets_the_same_rows(frame: pd.DataFrame) -> Non
     assert value(frame, "Paxos", "throughput ceiling").value == pytest.approx(1000 / (5 * 0.01))
     tp = value(frame, "Paxos", "throughput").value
     assert 0 < tp <= value(frame, "Paxos", "throughput ceiling").value
+    # chain: the head's disk, one fsync per request without group commit
+    assert value(frame, "Chain", "throughput ceiling").value == pytest.approx(1000 / 0.02)
+    assert value(frame, "Chain", "availability").value == pytest.approx(1 - P**3, rel=1e-12)
+    assert value(frame, "Chain", "messages per commit").value >= 2 + 2
+    assert value(frame, "Chain", "safety violations").value == 0
 
 
 def test_same_seed_same_frame(scenario: ha.Scenario, frame: pd.DataFrame) -> None:

@@ -250,6 +250,11 @@ BAD = [
         ("strategies[1].sync_acks", "got 1", "sync = false"),
     ),
     (
+        "chain of length 0",
+        ('kind = "flexible-paxos"\nq1 = 2\nq2 = 2', 'kind = "chain"\nlength = 0'),
+        ("strategies[1].length", "got 0", "[1, 3]"),
+    ),
+    (
         "Paxos back-off range reversed",
         ('kind = "flexible-paxos"\nq1 = 2\nq2 = 2', 'kind = "paxos"\nbackoff_ms = [2, 1]'),
         ("strategies[1].backoff_ms", "min <= max"),

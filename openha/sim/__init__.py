@@ -5,6 +5,7 @@ network, node CPU and disk, clients, faults and the safety checks live once; a
 protocol (Raft: ``_raft.py``, ``_raft_log.py``, ``_raft_state.py``) only handles its messages, timers and disk completions.
 """
 
+from openha.sim.chain import Chain
 from openha.sim.cluster import Cluster, Crash, Faults, Partition
 from openha.sim.elections import LOGCABIN, LOGCABIN_STALE, elections, figure16
 from openha.sim.failover import failover, outage_ms
@@ -20,6 +21,7 @@ from openha.sim.workload import ClosedLoop, OpenLoop, Stop
 __all__ = [
     "LOGCABIN",
     "LOGCABIN_STALE",
+    "Chain",
     "ClosedLoop",
     "Cluster",
     "Crash",

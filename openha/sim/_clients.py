@@ -215,7 +215,10 @@ def on_reply(s, slot):
     s.req_i[r, R_DONE] = 1
     s.req_f[r, RF_DONE] = now
     client = s.req_i[r, R_CLIENT]
-    s.cl_i[client, _server_col(s, r)] = s.m_i[slot, M_SRC]
+    server = s.m_i[slot, M_SRC]
+    if s.cfg_i[C_PROTO] == P_CHAIN and s.req_i[r, R_KIND] == WRITE:
+        server = s.req_i[r, R_TARGET]  # the tail replies; the head took the write
+    s.cl_i[client, _server_col(s, r)] = server
     if s.req_i[r, R_KIND] == WRITE:
         index = s.m_i[slot, M_D]
         if index > s.ci[K_MAX_ACKED_IDX]:

@@ -10,6 +10,7 @@ from numba import njit
 from openha._config import jit_options
 from openha._random_kernels import uniform
 from openha.sim import (
+    _chain,
     _clients,
     _multipaxos,
     _paxos,
@@ -77,6 +78,7 @@ from openha.sim._layout import (
     M_B,
     M_SRC,
     M_TYPE,
+    P_CHAIN,
     P_MULTIPAXOS,
     P_PAXOS,
     P_PRIMARY_BACKUP,
@@ -118,6 +120,8 @@ def _on_message(s, proto, node, slot):
         _primary_backup.on_message(s, node, slot)
     elif proto == P_PAXOS:
         _paxos.on_message(s, node, slot)
+    elif proto == P_CHAIN:
+        _chain.on_message(s, node, slot)
 
 
 @njit(**_OPTS)
@@ -130,6 +134,8 @@ def _on_disk(s, proto, node, row):
         _primary_backup.on_disk(s, node, row)
     elif proto == P_PAXOS:
         _paxos.on_disk(s, node, row)
+    elif proto == P_CHAIN:
+        _chain.on_disk(s, node, row)
 
 
 @njit(**_OPTS)
@@ -145,6 +151,8 @@ def _on_timer(s, proto, kind, node, gen):
         _primary_backup.on_timer(s, node, kind, gen)
     elif proto == P_PAXOS:
         _paxos.on_timer(s, node, kind, gen)
+    elif proto == P_CHAIN:
+        _chain.on_timer(s, node, kind, gen)
 
 
 @njit(**_OPTS)
@@ -160,6 +168,8 @@ def _crash(s, proto, node):
         _primary_backup.on_crash(s, node)
     elif proto == P_PAXOS:
         _paxos.on_crash(s, node)
+    elif proto == P_CHAIN:
+        _chain.on_crash(s, node)
     timeline(s, node, s.ni[node, 1], TL_CRASH)
     if s.cfg_i[C_RANDOM_FAULTS] == 1:
         push(s, s.cf[G_NOW] + draw(s, D_TTR), E_RECOVER, node, 0, 0)
@@ -180,6 +190,8 @@ def _recover(s, proto, node):
         _primary_backup.on_recover(s, node)
     elif proto == P_PAXOS:
         _paxos.on_recover(s, node)
+    elif proto == P_CHAIN:
+        _chain.on_recover(s, node)
     timeline(s, node, s.ni[node, 1], TL_RECOVER)
     if s.cfg_i[C_RANDOM_FAULTS] == 1:
         push(s, s.cf[G_NOW] + draw(s, D_TTF), E_CRASH, node, 0, 0)
@@ -203,6 +215,8 @@ def start(s, leader, stale):
         _primary_backup.bootstrap(s, leader)
     elif proto == P_PAXOS:
         _paxos.bootstrap(s, leader)
+    elif proto == P_CHAIN:
+        _chain.bootstrap(s, leader)
     for k in range(s.cfg_i[C_N_SCHED]):
         kind = E_CRASH if s.sched[k, 2] == 1.0 else E_RECOVER
         push(s, s.sched[k, 0], kind, int(s.sched[k, 1]), 0, 0)
@@ -304,6 +318,8 @@ def _check_acked(s, proto):
         _primary_backup.check_acked(s)
     elif proto == P_PAXOS:
         _paxos.check_acked(s)
+    elif proto == P_CHAIN:
+        _chain.check_acked(s)
     if proto != P_RAFT:
         return
     need = _raft_log.acked_survive(s)

@@ -13,6 +13,7 @@ from openha.errors import OpenHAError, check_int
 from openha.sim import _layout as L
 from openha.sim._run import execute
 from openha.sim._state import Capacity, Config, allocate
+from openha.sim.chain import Chain
 from openha.sim.cluster import Cluster, Faults
 from openha.sim.multipaxos import MultiPaxos
 from openha.sim.paxos import Paxos
@@ -23,9 +24,9 @@ from openha.sim.workload import ClosedLoop, OpenLoop, Stop
 
 __all__ = ["simulate"]
 
-Protocol = Raft | MultiPaxos | Paxos | PrimaryBackup
+Protocol = Raft | MultiPaxos | Paxos | PrimaryBackup | Chain
 #: The protocols ``simulate`` runs (each has ``_configure``, ``_check``, ``_messages``).
-PROTOCOLS = (Raft, MultiPaxos, Paxos, PrimaryBackup)
+PROTOCOLS = (Raft, MultiPaxos, Paxos, PrimaryBackup, Chain)
 Workload = ClosedLoop | OpenLoop
 
 
@@ -135,7 +136,7 @@ def simulate(
 
     Parameters
     ----------
-    protocol : Raft, MultiPaxos or Paxos
+    protocol : Raft, MultiPaxos, Paxos, PrimaryBackup or Chain
     cluster : Cluster
     workload : ClosedLoop or OpenLoop, optional
         Without one, no client traffic (elections, heartbeats and faults only).

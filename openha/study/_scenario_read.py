@@ -71,6 +71,13 @@ KINDS: dict[str, dict[str, Any]] = {
         "batch": 64,
         "window": 8,
     },
+    "chain": {
+        "length": "all",  # or a count in [1, n]
+        "heartbeat_ms": 10.0,
+        "failure_timeout_ms": 50.0,
+        "batch": 64,
+        "window": 8,
+    },
     "majority-quorum": {},
     "flexible-paxos": {"q1": None, "q2": None},
     "read-write": {"r": None, "w": None},
@@ -79,7 +86,7 @@ KINDS: dict[str, dict[str, Any]] = {
 }
 REQUIRED = {"flexible-paxos": ("q1", "q2"), "read-write": ("r", "w")}
 #: Kinds ``ha.compare`` also simulates message by message (``Scenario.protocol``).
-SIMULATED = ("raft", "multipaxos", "paxos", "primary-backup")
+SIMULATED = ("raft", "multipaxos", "paxos", "primary-backup", "chain")
 TOP = ("name", "description", "deployment", "nodes", "failures", "workload", "strategies", "run")
 
 
@@ -425,6 +432,12 @@ def read_strategy(c: Check, i: int, value: Any, sites: tuple[Site, ...]) -> Stra
                 raise c.fail(pk, list(v), "a pair [min_ms, max_ms] with min <= max")
         elif k in ("timeout_ms", "lease_ms"):
             v = c.number(pk, v, positive=True)
+        elif k == "failure_timeout_ms":
+            v = c.number(pk, v, positive=True)
+            if v <= params["heartbeat_ms"]:
+                raise c.fail(pk, v, f"> heartbeat_ms ({params['heartbeat_ms']:g})")
+        elif k == "length":
+            v = n if v == "all" else c.integer(pk, v, 1, n)
         elif k == "backups":
             v = n - 1 if v == "all" else c.integer(pk, v, 1, max(1, n - 1))
             if n < 2:

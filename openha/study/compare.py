@@ -21,6 +21,7 @@ from openha._random import SeedLike, as_seed_sequence
 from openha.dist import as_distribution
 from openha.errors import OpenHAError, check_int
 from openha.models.replication import leader_model
+from openha.sim.chain import Chain
 from openha.sim.elections import elections
 from openha.sim.failover import failover
 from openha.sim.multipaxos import MultiPaxos
@@ -226,6 +227,12 @@ def _ceiling_per_s(protocol: Any, cluster: Any) -> float:
         # promise and an acceptance per command
         work = {"cpu": (1 + 2 * (n - 1)) * cpu, "disk": 2 * fsync}
         return min(1000.0 / w if w > 0 else float("inf") for w in work.values())
+    if isinstance(protocol, Chain):
+        # every member's CPU serves one message per write (the head the request, the others
+        # a forward); without group commit the head also writes every request on its own
+        cpu_mean, fsync_mean = (as_distribution(x, "time").mean for x in (cpu, fsync))
+        per_write = [cpu_mean] + ([] if cluster.group_commit else [fsync_mean])
+        return min(1000.0 / w if w > 0 else float("inf") for w in per_write)
     quorum, thrifty, nodes = None, False, n
     if isinstance(protocol, MultiPaxos):
         quorum, thrifty = protocol.quorums(n)[1], protocol.thrifty

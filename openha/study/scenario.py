@@ -76,6 +76,7 @@ from openha.quorum import (
 from openha.quorum import majority as majority_of
 from openha.quorum.families import read_write
 from openha.sim import (
+    Chain,
     ClosedLoop,
     Cluster,
     MultiPaxos,
@@ -414,7 +415,7 @@ class Scenario:
 
     def protocol(
         self, strategy: StrategySpec | str | int
-    ) -> Raft | MultiPaxos | Paxos | PrimaryBackup:
+    ) -> Raft | MultiPaxos | Paxos | PrimaryBackup | Chain:
         """The simulated protocol of a strategy of a kind in ``SIMULATED``.
 
         Examples
@@ -456,6 +457,15 @@ class Scenario:
                 batch=s.get("batch"),
                 window=None if window == "unbounded" else window,
             )
+        if s.kind == "chain":
+            window = s.get("window")
+            return Chain(
+                length=s.get("length"),
+                heartbeat_ms=s.get("heartbeat_ms"),
+                failure_timeout_ms=s.get("failure_timeout_ms"),
+                batch=s.get("batch"),
+                window=None if window == "unbounded" else window,
+            )
         raise OpenHAError(
             f"strategy {s.name!r} is of kind {s.kind!r}, not a simulated protocol; "
             f"protocol() needs one of {', '.join(SIMULATED)}"
@@ -488,6 +498,9 @@ class Scenario:
             return QuorumSystem(writes=majority_of(nodes))
         if s.kind in ("flexible-paxos", "multipaxos", "paxos"):
             return flexible_paxos(nodes, q1=s.get("q1"), q2=s.get("q2"))
+        if s.kind == "chain":
+            # the chain repairs itself around failed members: one live member serves
+            return QuorumSystem(writes=choose(1, nodes[: s.get("length")]))
         if s.kind == "primary-backup":
             # any replica can become primary; a write needs it and sync_acks backups
             replicas = nodes[: s.get("backups") + 1]
