@@ -46,7 +46,6 @@ from openha.sim._layout import (
     C_Q2,
     C_QUIET_WRITES,
     C_THRIFTY,
-    C_WINDOW,
     E_HBTIMER,
     F_HB,
     G_NOW,
@@ -109,6 +108,7 @@ from openha.sim._raft_state import (
     VOTES,
     election_due,
     heard_leader,
+    next_send,
     popcount,
     reset_election_timer,
     step_down,
@@ -263,27 +263,13 @@ def send_accept(s, i, f, force):
         if force:
             _send_one(s, i, f, s.pp[i, f, NEXT], 0, 0)
         return
-    batch = s.cfg_i[C_BATCH]
-    last = s.ni[i, N_LEN]
-    if s.pp[i, f, PROBE] == 1:
-        if s.pp[i, f, INFL] == 0 or force:
-            nxt = s.pp[i, f, NEXT]
-            count = min(batch, last - nxt + 1)
-            _send_one(s, i, f, nxt, count, 1 if s.pp[i, f, INFL] == 0 else 0)
-            if s.pp[i, f, INFL] == 0:
-                s.pp[i, f, INFL] = 1
-        return
-    window = s.cfg_i[C_WINDOW]
     sent = False
-    while s.pp[i, f, INFL] < window and s.pp[i, f, NEXT] <= last:
-        nxt = s.pp[i, f, NEXT]
-        count = min(batch, last - nxt + 1)
-        _send_one(s, i, f, nxt, count, 1)
-        s.pp[i, f, NEXT] = nxt + count
-        s.pp[i, f, INFL] += 1
+    while True:
+        first, count, counted = next_send(s, i, f, force, sent)
+        if count < 0:
+            return
+        _send_one(s, i, f, first, count, counted)
         sent = True
-    if force and not sent:
-        _send_one(s, i, f, s.pp[i, f, NEXT], 0, 0)
 
 
 @njit(**_OPTS)

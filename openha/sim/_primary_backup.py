@@ -68,13 +68,11 @@ from openha.sim._engine import (
     violation,
 )
 from openha.sim._layout import (
-    C_BATCH,
     C_MUTANT,
     C_N,
     C_QUIET_WRITES,
     C_REPLICAS,
     C_SYNC,
-    C_WINDOW,
     E_HBTIMER,
     E_PTIMER,
     F_HB,
@@ -159,6 +157,7 @@ from openha.sim._raft_state import (
     arm_election_timer,
     drop_reads,
     election_due,
+    next_send,
     popcount,
 )
 
@@ -524,27 +523,13 @@ def _send_one(s, i, f, first, count, counted):
 @njit(**_OPTS)
 def send_append(s, i, f, force):
     """Send ``f`` what it lacks within the window; with ``force`` at least a heartbeat."""
-    batch = s.cfg_i[C_BATCH]
-    last = s.ni[i, N_LEN]
-    if s.pp[i, f, PROBE] == 1:
-        if s.pp[i, f, INFL] == 0 or force:
-            nxt = s.pp[i, f, NEXT]
-            count = min(batch, last - nxt + 1)
-            _send_one(s, i, f, nxt, count, 1 if s.pp[i, f, INFL] == 0 else 0)
-            if s.pp[i, f, INFL] == 0:
-                s.pp[i, f, INFL] = 1
-        return
-    window = s.cfg_i[C_WINDOW]
     sent = False
-    while s.pp[i, f, INFL] < window and s.pp[i, f, NEXT] <= last:
-        nxt = s.pp[i, f, NEXT]
-        count = min(batch, last - nxt + 1)
-        _send_one(s, i, f, nxt, count, 1)
-        s.pp[i, f, NEXT] = nxt + count
-        s.pp[i, f, INFL] += 1
+    while True:
+        first, count, counted = next_send(s, i, f, force, sent)
+        if count < 0:
+            return
+        _send_one(s, i, f, first, count, counted)
         sent = True
-    if force and not sent:
-        _send_one(s, i, f, s.pp[i, f, NEXT], 0, 0)
 
 
 @njit(**_OPTS)

@@ -13,8 +13,10 @@ from openha.sim._engine import (
     timeline,
 )
 from openha.sim._layout import (
+    C_BATCH,
     C_ELECT,
     C_N,
+    C_WINDOW,
     E_ETIMER,
     F_EMAX,
     F_EMIN,
@@ -80,6 +82,37 @@ OP_SEND_RV = 1
 OP_VOTE = 2
 OP_ACK = 3
 OP_SELF = 4
+
+
+@njit(**_OPTS)
+def next_send(s, i, f, force, sent):
+    """The next message leader ``i``'s pipeline sends ``f``: (first, count, counted), or
+    count -1 for none. ``sent`` says whether one went already in this round.
+
+    Probing (``PROBE``): one message at a time, another only when forced (a heartbeat),
+    and only the first counts towards the window. Replicating: batches of up to
+    ``C_BATCH`` entries while fewer than ``C_WINDOW`` are in flight, advancing ``NEXT``.
+    With ``force`` and nothing else to send, an empty message (a heartbeat). Raft's
+    AppendEntries, Multi-Paxos's accepts and primary-backup's appends all use it.
+    """
+    batch = s.cfg_i[C_BATCH]
+    last = s.ni[i, N_LEN]
+    if s.pp[i, f, PROBE] == 1:
+        if sent or not (s.pp[i, f, INFL] == 0 or force):
+            return 0, -1, 0
+        nxt = s.pp[i, f, NEXT]
+        counted = 1 if s.pp[i, f, INFL] == 0 else 0
+        s.pp[i, f, INFL] = max(s.pp[i, f, INFL], 1)
+        return nxt, max(0, min(batch, last - nxt + 1)), counted
+    if s.pp[i, f, INFL] < s.cfg_i[C_WINDOW] and s.pp[i, f, NEXT] <= last:
+        nxt = s.pp[i, f, NEXT]
+        count = min(batch, last - nxt + 1)
+        s.pp[i, f, NEXT] = nxt + count
+        s.pp[i, f, INFL] += 1
+        return nxt, count, 1
+    if force and not sent:
+        return s.pp[i, f, NEXT], 0, 0
+    return 0, -1, 0
 
 
 @njit(**_OPTS)
