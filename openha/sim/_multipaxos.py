@@ -93,6 +93,7 @@ from openha.sim._layout import (
     V_LEADER_COMPLETENESS,
     V_STALE_READ,
     V_TWO_LEADERS,
+    V_VALIDITY,
     WRITE,
 )
 from openha.sim._raft_state import (
@@ -193,6 +194,8 @@ def _apply(s, i):
         s.ni[i, N_APPLIED] = k
         command = s.lc[i, k]
         check_chosen(s, i, k, s.lt[i, k], command)
+        if command < 0 or command > s.ci[K_NREQ]:
+            violation(s, V_VALIDITY, i, s.lt[i, k], k)  # neither a no-op nor a request
         if leader and command > 0 and not quiet:
             r = command - 1
             if s.req_i[r, R_DONE] == 0:

@@ -59,6 +59,10 @@ class Paxos:
         A proposal stuck in one phase this long (lost messages, crashed acceptors) starts
         phase 1 again; a node with a hole below a decided slot for this long asks a peer,
         and after twice as long proposes a no-op there. Also the unavailability threshold.
+        It must exceed a phase's round trip (to the q-th nearest acceptor and back, plus
+        an fsync): the 50 ms default suits a LAN; across regions a proposal restarted
+        before its answers arrive never finishes, and nothing is decided (set it above
+        the largest round trip, e.g. 1,000 ms on the AWS five-region matrix).
     mutant : str
         Testing only: "" (correct) or "ignore-accepted".
 

@@ -214,6 +214,8 @@ class SimResult:
                 "messages_per_commit": self.messages_per_commit,
                 "unavailable_ms": float(self.unavailability()["duration_ms"].sum()),
                 "violations": len(self.violations),
+                "lost_writes": self.lost_writes,
+                "preemptions": self.preemptions,
                 "events": self.events,
                 "sim_time_ms": self.sim_time_ms,
             },
