@@ -70,12 +70,9 @@ from openha.sim._primary_backup_state import (
 from openha.sim._raft_state import (
     EPOCH,
     HBGEN,
-    INFL,
     LAST_SENT,
-    MATCH,
-    NEXT,
-    PROBE,
     next_send,
+    track_reply,
 )
 
 _OPTS = jit_options()
@@ -226,29 +223,12 @@ def _on_append_reply(s, i, slot):
     sent = s.m_i[slot, M_C] / NS
     if sent > s.pf[i, f, ACK_SENT]:
         s.pf[i, f, ACK_SENT] = sent
-    current = s.m_i[slot, M_D] == s.pp[i, f, EPOCH]
-    if current and s.m_i[slot, M_E] == 1 and s.pp[i, f, INFL] > 0:
-        s.pp[i, f, INFL] -= 1
-    index = s.m_i[slot, M_B]
-    if s.m_i[slot, M_A] == 1:
-        if index > s.pp[i, f, MATCH]:
-            s.pp[i, f, MATCH] = index
-        if s.pp[i, f, PROBE] == 1 and current:
-            s.pp[i, f, PROBE] = 0
-            s.pp[i, f, NEXT] = s.pp[i, f, MATCH] + 1
-            s.pp[i, f, INFL] = 0
-            s.pp[i, f, EPOCH] += 1
+    action = track_reply(s, i, f, slot)
+    if action == 1:
         advance_commit(s, i)
         if s.ni[i, N_ROLE] == ROLE_LEADER:
             send_append(s, i, f, False)
-    elif current:
-        nxt = index + 1
-        if nxt > s.pp[i, f, NEXT] - 1 and s.pp[i, f, PROBE] == 1:
-            nxt = s.pp[i, f, NEXT] - 1
-        s.pp[i, f, NEXT] = max(1, min(nxt, s.ni[i, N_LEN] + 1))
-        s.pp[i, f, PROBE] = 1
-        s.pp[i, f, INFL] = 0
-        s.pp[i, f, EPOCH] += 1
+    elif action == 2:
         send_append(s, i, f, True)
     if s.ci[K_NPEND] > 0 and s.ni[i, N_ROLE] == ROLE_LEADER:
         _serve_reads(s, i)

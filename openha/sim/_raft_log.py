@@ -63,13 +63,10 @@ from openha.sim._raft_state import (
     ACKR,
     EPOCH,
     HBGEN,
-    INFL,
     LAST_SENT,
     MATCH,
-    NEXT,
     OP_ACK,
     OP_SELF,
-    PROBE,
     ROUND,
     T_AE,
     T_AE_REPLY,
@@ -79,6 +76,7 @@ from openha.sim._raft_state import (
     next_send,
     reset_election_timer,
     step_down,
+    track_reply,
 )
 
 _OPTS = jit_options()
@@ -348,29 +346,12 @@ def on_append_reply(s, i, slot):
     rnd = s.m_i[slot, M_C]
     if rnd > s.pp[i, f, ACKR]:
         s.pp[i, f, ACKR] = rnd
-    current = s.m_i[slot, M_D] == s.pp[i, f, EPOCH]
-    if current and s.m_i[slot, M_E] == 1 and s.pp[i, f, INFL] > 0:
-        s.pp[i, f, INFL] -= 1
-    index = s.m_i[slot, M_B]
-    if s.m_i[slot, M_A] == 1:
-        if index > s.pp[i, f, MATCH]:
-            s.pp[i, f, MATCH] = index
-        if s.pp[i, f, PROBE] == 1 and current:
-            s.pp[i, f, PROBE] = 0
-            s.pp[i, f, NEXT] = s.pp[i, f, MATCH] + 1
-            s.pp[i, f, INFL] = 0
-            s.pp[i, f, EPOCH] += 1
+    action = track_reply(s, i, f, slot)
+    if action == 1:
         advance_commit(s, i)
         if s.ni[i, N_ROLE] == ROLE_LEADER:
             send_append(s, i, f, False)
-    elif current:
-        nxt = index + 1
-        if nxt > s.pp[i, f, NEXT] - 1 and s.pp[i, f, PROBE] == 1:
-            nxt = s.pp[i, f, NEXT] - 1
-        s.pp[i, f, NEXT] = max(1, min(nxt, s.ni[i, N_LEN] + 1))
-        s.pp[i, f, PROBE] = 1
-        s.pp[i, f, INFL] = 0
-        s.pp[i, f, EPOCH] += 1
+    elif action == 2:
         send_append(s, i, f, True)
     if s.ci[K_NPEND] > 0 and s.ni[i, N_ROLE] == ROLE_LEADER:
         _serve_reads(s, i)

@@ -29,6 +29,8 @@ from openha.sim._layout import (
     K_STATUS,
     M_A,
     M_B,
+    M_D,
+    M_E,
     N_LEADER,
     N_LEN,
     N_ROLE,
@@ -113,6 +115,40 @@ def next_send(s, i, f, force, sent):
     if force and not sent:
         return s.pp[i, f, NEXT], 0, 0
     return 0, -1, 0
+
+
+@njit(**_OPTS)
+def track_reply(s, i, f, slot):
+    """Leader ``i`` books a reply from ``f`` to its pipeline (Raft's AppendEntries reply,
+    primary-backup's append reply: M_A success, M_B index, M_D epoch, M_E counted).
+
+    Returns 1 on success (MATCH advanced; probing ends if the reply is current: the caller
+    advances its commit point and sends more), 2 on a current rejection (back to probing
+    from the hint: the caller resends at once), 0 for a stale rejection.
+    """
+    current = s.m_i[slot, M_D] == s.pp[i, f, EPOCH]
+    if current and s.m_i[slot, M_E] == 1 and s.pp[i, f, INFL] > 0:
+        s.pp[i, f, INFL] -= 1
+    index = s.m_i[slot, M_B]
+    if s.m_i[slot, M_A] == 1:
+        if index > s.pp[i, f, MATCH]:
+            s.pp[i, f, MATCH] = index
+        if s.pp[i, f, PROBE] == 1 and current:
+            s.pp[i, f, PROBE] = 0
+            s.pp[i, f, NEXT] = s.pp[i, f, MATCH] + 1
+            s.pp[i, f, INFL] = 0
+            s.pp[i, f, EPOCH] += 1
+        return 1
+    if not current:
+        return 0
+    nxt = index + 1
+    if nxt > s.pp[i, f, NEXT] - 1 and s.pp[i, f, PROBE] == 1:
+        nxt = s.pp[i, f, NEXT] - 1
+    s.pp[i, f, NEXT] = max(1, min(nxt, s.ni[i, N_LEN] + 1))
+    s.pp[i, f, PROBE] = 1
+    s.pp[i, f, INFL] = 0
+    s.pp[i, f, EPOCH] += 1
+    return 2
 
 
 @njit(**_OPTS)
