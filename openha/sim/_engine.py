@@ -30,6 +30,7 @@ from openha.sim._layout import (
     K_GCOMMIT,
     K_HEAP,
     K_MFREE,
+    K_NREQ,
     K_NTL,
     K_NVIOL,
     K_OVERFLOW,
@@ -61,6 +62,9 @@ from openha.sim._layout import (
     O_TABLE,
     O_TIMELINE,
     Q_UPTO,
+    R_INDEX,
+    R_KIND,
+    R_TERM,
     ST_OVERFLOW,
     U_CPU_BUSY,
     U_CPU_HEAD,
@@ -71,8 +75,10 @@ from openha.sim._layout import (
     U_INC,
     U_PART,
     U_UP,
+    V_ACKED_LOST,
     V_AGREEMENT,
     V_STATE_MACHINE,
+    WRITE,
 )
 
 _OPTS = jit_options()
@@ -520,3 +526,19 @@ def check_chosen(s, node, index, ballot, command):
         return
     if s.com_c[index] != command:
         violation(s, V_AGREEMENT, node, ballot, index)
+
+
+@njit(**_OPTS)
+def acked_on_disks(s, need):
+    """Protocols with a per-slot on-disk log (``dlc``): every acknowledged write is on
+    disk, at the slot it was acknowledged at, on ``need`` nodes or more."""
+    n = s.cfg_i[C_N]
+    for r in range(s.ci[K_NREQ]):
+        if s.req_i[r, R_KIND] == WRITE and s.req_i[r, R_TERM] > 0:
+            k = s.req_i[r, R_INDEX]
+            copies = 0
+            for j in range(n):
+                if s.dlc[j, k] == r + 1:
+                    copies += 1
+            if copies < need:
+                violation(s, V_ACKED_LOST, -1, s.req_i[r, R_TERM], k)

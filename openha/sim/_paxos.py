@@ -46,6 +46,7 @@ from numba import njit
 from openha._config import jit_options
 from openha.sim._clients import acknowledge
 from openha.sim._engine import (
+    acked_on_disks,
     check_chosen,
     disk_enqueue,
     draw_uniform,
@@ -89,19 +90,15 @@ from openha.sim._layout import (
     R_ATTEMPT,
     R_DONE,
     R_FLOOR,
-    R_INDEX,
     R_KIND,
     R_SERVER,
-    R_TERM,
     READ,
     ROLE_FOLLOWER,
     T_CREQ,
     U_INC,
-    V_ACKED_LOST,
     V_AGREEMENT,
     V_STALE_READ,
     V_VALIDITY,
-    WRITE,
 )
 
 _OPTS = jit_options()
@@ -626,14 +623,4 @@ def bootstrap(s, leader):
 @njit(**_OPTS)
 def check_acked(s):
     """Every acknowledged write is on disk, with its value, at q2 acceptors or more."""
-    need = s.cfg_i[C_Q2]
-    n = s.cfg_i[C_N]
-    for r in range(s.ci[K_NREQ]):
-        if s.req_i[r, R_KIND] == WRITE and s.req_i[r, R_TERM] > 0:
-            k = s.req_i[r, R_INDEX]
-            copies = 0
-            for j in range(n):
-                if s.dlc[j, k] == r + 1:
-                    copies += 1
-            if copies < need:
-                violation(s, V_ACKED_LOST, -1, s.req_i[r, R_TERM], k)
+    acked_on_disks(s, s.cfg_i[C_Q2])

@@ -84,7 +84,6 @@ from openha.sim._raft_log import (
 from openha.sim._raft_state import (
     ACKR,
     EPOCH,
-    ET_PENDING,
     HBGEN,
     HEARD,
     INFL,
@@ -107,10 +106,12 @@ from openha.sim._raft_state import (
     broadcast,
     drop_reads,
     election_due,
+    init_followers,
     log_last_term,
     majority,
     popcount,
     reset_election_timer,
+    restart_follower,
     step_down,
     up_to_date,
 )
@@ -336,21 +337,14 @@ def on_crash(s, i):
 
 @njit(**_OPTS)
 def on_recover(s, i):
-    s.ni[i, ET_PENDING] = 0  # its timer event died with the crash
-    s.ni[i, N_ROLE] = ROLE_FOLLOWER
-    s.nf[i, HEARD] = -np.inf
-    reset_election_timer(s, i)
+    restart_follower(s, i)
 
 
 @njit(**_OPTS)
 def bootstrap(s, leader):
     """Start with ``leader`` leading term 1 (followers' timers running), or no leader."""
     n = s.cfg_i[C_N]
-    for i in range(n):
-        s.ni[i, N_ROLE] = ROLE_FOLLOWER
-        s.ni[i, N_VOTE] = -1
-        s.ni[i, N_LEADER] = -1
-        s.nf[i, HEARD] = -np.inf
+    init_followers(s)
     if leader < 0:
         for i in range(n):
             reset_election_timer(s, i)

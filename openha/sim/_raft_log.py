@@ -64,7 +64,6 @@ from openha.sim._raft_state import (
     EPOCH,
     HBGEN,
     LAST_SENT,
-    MATCH,
     OP_ACK,
     OP_SELF,
     ROUND,
@@ -74,6 +73,7 @@ from openha.sim._raft_state import (
     heard_leader,
     majority,
     next_send,
+    quorum_index,
     reset_election_timer,
     step_down,
     track_reply,
@@ -167,23 +167,8 @@ def _apply(s, i):
 @njit(**_OPTS)
 def advance_commit(s, i):
     """Commit the highest index a majority holds durably, if it is of this term."""
-    n = s.cfg_i[C_N]
-    need = majority(s)
     commit = s.ni[i, N_COMMIT]
-    best = commit
-    # The majority-th largest of the durable indexes, without sorting: an index
-    # qualifies when at least a majority of nodes hold it.
-    for a in range(n):
-        v = s.ni[i, N_DUR_LEN] if a == i else s.pp[i, a, MATCH]
-        if v <= best:
-            continue
-        holders = 0
-        for b in range(n):
-            w = s.ni[i, N_DUR_LEN] if b == i else s.pp[i, b, MATCH]
-            if w >= v:
-                holders += 1
-        if holders >= need:
-            best = v
+    best = quorum_index(s, i, s.ni[i, N_DUR_LEN], majority(s), commit)
     if best > commit:
         if s.lt[i, best] == s.ni[i, N_TERM] or s.cfg_i[C_MUTANT] == 1:
             s.ni[i, N_COMMIT] = best

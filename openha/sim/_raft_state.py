@@ -152,6 +152,49 @@ def track_reply(s, i, f, slot):
 
 
 @njit(**_OPTS)
+def quorum_index(s, i, own, need, floor):
+    """The highest index above ``floor`` that ``need`` nodes hold: leader ``i`` holds up to
+    ``own``, every other node up to its ``MATCH`` (``floor`` if none qualifies).
+
+    The need-th largest without sorting: an index qualifies when at least ``need`` of the
+    nodes hold it.
+    """
+    n = s.cfg_i[C_N]
+    best = floor
+    for a in range(n):
+        v = own if a == i else s.pp[i, a, MATCH]
+        if v <= best:
+            continue
+        holders = 0
+        for b in range(n):
+            w = own if b == i else s.pp[i, b, MATCH]
+            if w >= v:
+                holders += 1
+        if holders >= need:
+            best = v
+    return best
+
+
+@njit(**_OPTS)
+def init_followers(s):
+    """Every node a follower that has voted for no one and knows no leader."""
+    for i in range(s.cfg_i[C_N]):
+        s.ni[i, N_ROLE] = ROLE_FOLLOWER
+        s.ni[i, N_VOTE] = -1
+        s.ni[i, N_LEADER] = -1
+        s.nf[i, HEARD] = -np.inf
+
+
+@njit(**_OPTS)
+def restart_follower(s, i):
+    """A node back from a crash: a follower whose election timer runs afresh."""
+    s.ni[i, ET_PENDING] = 0  # its timer event died with the crash
+    s.ni[i, N_ROLE] = ROLE_FOLLOWER
+    s.nf[i, HEARD] = -np.inf
+    reset_election_timer(s, i)
+
+
+@njit(**_OPTS)
 def majority(s):
     return s.cfg_i[C_N] // 2 + 1
 
